@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ConfigConfig(AppConfig):
+    """The composition root: commands and pages that combine the projects, ledgers and bonds apps."""
+
+    name = "config"
+    verbose_name = "综合"

@@ -1,0 +1,26 @@
+"""Forms of the transition buttons: they ask only for what the transition needs."""
+
+from django import forms
+
+from .models import today
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class StartForm(forms.Form):
+    on = forms.DateField(label="实际开工日期", widget=DateInput, initial=today, help_text="不能晚于今天。")
+
+
+class CompleteForm(forms.Form):
+    on = forms.DateField(label="实际竣工日期", widget=DateInput, initial=today, help_text="不能早于开工日期，不能晚于今天。")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RegisterForm(forms.Form):
+    on = forms.DateField(label="入库日期", widget=DateInput, initial=today)
+    stats_code = forms.CharField(label="统计编码", max_length=30, help_text="统计部门给出的项目编码。")

@@ -1,0 +1,604 @@
+"""The project register (项目台账): districts, units, task forces, projects, plans, reports, land, growth.
+
+Stages are declared once here with django-fsm-2; they change only through `projects.services`, which checks
+the transition's permission, saves inside a transaction and announces the change (`projects.signals`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+from django_fsm import FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from .choices import (
+    Category,
+    DistrictKind,
+    Industry,
+    LandUse,
+    PlanKind,
+    ReportStatus,
+    Stage,
+    TaskForceLevel,
+    Tier,
+    TIER_FLOORS_WAN,
+)
+from .scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
+from .validators import project_code_validator, validate_non_negative_amount, validate_positive_amount
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def money_field(verbose_name: str, *, positive: bool = True, **kwargs) -> models.DecimalField:
+    """An amount in 万元: Decimal with two places, never float."""
+    validator = validate_positive_amount if positive else validate_non_negative_amount
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, validators=[validator], **kwargs)
+
+
+class District(models.Model):
+    """属地: a district (城区), development zone (开发区) or county-level city (县市); 市直 for city-wide projects."""
+
+    name = models.CharField("名称", max_length=50, unique=True)
+    short_name = models.CharField("简称", max_length=20, blank=True)
+    kind = models.CharField("类型", max_length=10, choices=DistrictKind.choices)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    email = models.EmailField("提醒邮箱", blank=True, help_text="接收逾期提醒的邮箱。")
+    history = HistoricalRecords()
+
+    scope_district = "pk"
+    scope_units = UNRESTRICTED
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "属地"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """单位: a department or agency — 责任单位 of projects, member of task forces."""
+
+    name = models.CharField("名称", max_length=100, unique=True)
+    short_name = models.CharField("简称", max_length=30, blank=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    email = models.EmailField("提醒邮箱", blank=True, help_text="接收逾期提醒的邮箱。")
+    history = HistoricalRecords()
+
+    scope_district = UNRESTRICTED
+    scope_units = UNRESTRICTED
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserProfile(models.Model):
+    """Where a clerk belongs: a district office (区县填报员) or a unit (部门填报员)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    district = models.ForeignKey(District, verbose_name="属地", on_delete=models.PROTECT, null=True, blank=True)
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, null=True, blank=True)
+    phone = models.CharField("电话", max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户归属"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(district__isnull=True) | Q(unit__isnull=True), name="profile_one_of_district_or_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.district or self.unit or '未分配'}"
+
+    def clean(self) -> None:
+        if self.district_id and self.unit_id:
+            raise ValidationError("一个用户只能属于一个属地或一个单位，不能同时属于两者。")
+
+
+class TaskForce(models.Model):
+    """专班: a task force that pushes projects, with member units and their duties."""
+
+    name = models.CharField("专班名称", max_length=100, unique=True)
+    level = models.CharField("层级", max_length=10, choices=TaskForceLevel.choices)
+    district = models.ForeignKey(
+        District, verbose_name="属地", on_delete=models.PROTECT, null=True, blank=True, help_text="区级、街道专班填写。"
+    )
+    lead_unit = models.ForeignKey(Unit, verbose_name="牵头单位", on_delete=models.PROTECT, related_name="led_task_forces")
+    leader = models.CharField("专班负责人", max_length=50)
+    description = models.TextField("工作职责", blank=True)
+    history = HistoricalRecords()
+
+    scope_district = UNRESTRICTED
+    scope_units = UNRESTRICTED
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "专班"
+        ordering = ["level", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.level in (TaskForceLevel.DISTRICT, TaskForceLevel.STREET) and not self.district_id:
+            raise ValidationError({"district": "区级和街道专班须填写属地。"})
+
+
+class TaskForceMember(models.Model):
+    """成员单位 with its duty (职责分工)."""
+
+    task_force = models.ForeignKey(TaskForce, verbose_name="专班", on_delete=models.CASCADE, related_name="members")
+    unit = models.ForeignKey(Unit, verbose_name="成员单位", on_delete=models.PROTECT, related_name="task_force_duties")
+    duty = models.TextField("职责分工")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "专班成员单位"
+        ordering = ["task_force", "unit__sort_order"]
+        constraints = [models.UniqueConstraint(fields=["task_force", "unit"], name="taskforce_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.task_force} · {self.unit}"
+
+
+class ProjectQuerySet(ScopedQuerySet):
+    def with_tier(self) -> ProjectQuerySet:
+        """Annotate `tier`, the highest tier reached by total investment (derived, never stored)."""
+        whens = [When(total_investment__gte=floor, then=Value(str(tier))) for tier, floor in TIER_FLOORS_WAN.items()]
+        return self.annotate(tier=Case(*whens, default=Value(str(Tier.BELOW)), output_field=models.CharField()))
+
+    def in_tier(self, tier: str) -> ProjectQuerySet:
+        """Projects at or above `tier` (tiers are cumulative, as in the office's reports)."""
+        if tier == Tier.BELOW:
+            return self.filter(total_investment__lt=TIER_FLOORS_WAN[Tier.W5000])
+        return self.filter(total_investment__gte=TIER_FLOORS_WAN[tier])
+
+    def built_in(self, year: int) -> ProjectQuerySet:
+        """在建 in `year`: started by 31 Dec, not completed before 1 Jan, not cancelled."""
+        return self.filter(
+            Q(actual_completion__isnull=True) | Q(actual_completion__gte=datetime.date(year, 1, 1)),
+            actual_start__lte=datetime.date(year, 12, 31),
+        ).exclude(stage=Stage.CANCELLED)
+
+
+def tier_of(amount: Decimal | None) -> str:
+    if amount is None:
+        return Tier.BELOW
+    for tier, floor in TIER_FLOORS_WAN.items():
+        if amount >= floor:
+            return tier
+    return Tier.BELOW
+
+
+class Project(models.Model):
+    """项目: one key project of the register, identified by its 统一项目代码."""
+
+    code = models.CharField("统一项目代码", max_length=24, unique=True, validators=[project_code_validator])
+    name = models.CharField("项目名称", max_length=200)
+    district = models.ForeignKey(District, verbose_name="属地", on_delete=models.PROTECT, related_name="projects")
+    industry = models.CharField("产业领域", max_length=20, choices=Industry.choices)
+    category = models.CharField("项目类别", max_length=20, choices=Category.choices)
+    owner = models.CharField("建设单位", max_length=200)
+    owner_contact = models.CharField("建设单位联系人及电话", max_length=100, blank=True)
+    total_investment = money_field("总投资（万元）")
+    content = models.TextField("建设内容及规模", blank=True)
+    planned_start = models.DateField("计划开工日期", null=True, blank=True)
+    planned_completion = models.DateField("计划竣工日期", null=True, blank=True)
+    actual_start = models.DateField("实际开工日期", null=True, blank=True, editable=False)
+    actual_completion = models.DateField("实际竣工日期", null=True, blank=True, editable=False)
+    stage = FSMField("阶段", max_length=12, choices=Stage.choices, default=Stage.RESERVE, protected=True)
+    task_force = models.ForeignKey(
+        TaskForce, verbose_name="推进专班", on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
+    )
+    responsible_unit = models.ForeignKey(
+        Unit, verbose_name="责任单位", on_delete=models.PROTECT, null=True, blank=True, related_name="projects"
+    )
+    leader_in_charge = models.CharField("包保领导", max_length=50, blank=True)
+    is_attraction = models.BooleanField("招商引资项目", default=False)
+    signing_date = models.DateField("签约日期", null=True, blank=True)
+    follow_up_person = models.CharField("跟进责任人", max_length=50, blank=True, help_text="“有人跟”：招商项目的跟进人。")
+    registered_on = models.DateField("入库日期", null=True, blank=True, editable=False)
+    stats_code = models.CharField("统计编码", max_length=30, blank=True, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    scope_district = "district"
+    scope_units = ("responsible_unit",)
+    objects = models.Manager.from_queryset(ProjectQuerySet)()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "项目"
+        ordering = ["-total_investment", "code"]
+        indexes = [
+            models.Index(fields=["district", "stage"]),
+            models.Index(fields=["actual_start"]),
+            models.Index(fields=["registered_on"]),
+            models.Index(fields=["total_investment"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_investment__gt=0), name="project_investment_positive"),
+            models.CheckConstraint(
+                condition=Q(actual_completion__isnull=True) | Q(actual_start__lte=models.F("actual_completion")),
+                name="project_completion_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(registered_on__isnull=True) | Q(actual_start__lte=models.F("registered_on")),
+                name="project_registered_after_start",
+            ),
+        ]
+        permissions = [
+            ("prepare_project", "转入前期"),
+            ("start_project", "开工"),
+            ("suspend_project", "停缓建"),
+            ("resume_project", "复工"),
+            ("complete_project", "竣工"),
+            ("cancel_project", "取消项目"),
+            ("register_project", "入库"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def tier(self) -> str:
+        return tier_of(self.total_investment)
+
+    @property
+    def tier_label(self) -> str:
+        return Tier(self.tier).label
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.planned_start and self.planned_completion and self.planned_completion < self.planned_start:
+            errors["planned_completion"] = "计划竣工日期不能早于计划开工日期。"
+        if self.is_attraction and not self.signing_date:
+            errors["signing_date"] = "招商引资项目须填写签约日期。"
+        if self.is_attraction and not self.follow_up_person:
+            errors["follow_up_person"] = "招商引资项目须明确跟进责任人（“有人跟”）。"
+        if self.signing_date and self.signing_date > today():
+            errors["signing_date"] = "签约日期不能晚于今天。"
+        if errors:
+            raise ValidationError(errors)
+
+    # --- stages; call these through projects.services, which checks permissions and saves ---
+
+    @transition(field=stage, source=Stage.RESERVE, target=Stage.PREPARING, permission="projects.prepare_project",
+                custom={"label": "转入前期"})
+    def prepare(self) -> None:
+        """谋划储备 → 前期."""
+
+    @transition(
+        field=stage,
+        source=[Stage.RESERVE, Stage.PREPARING],
+        target=Stage.BUILDING,
+        permission="projects.start_project",
+        custom={"label": "开工"},
+    )
+    def start(self, on: datetime.date | None) -> None:
+        """开工: records the actual start date; the event that closes not-started ledger entries."""
+        if on is None:
+            raise ValidationError({"actual_start": "开工须填写实际开工日期。"})
+        if on > today():
+            raise ValidationError({"actual_start": "实际开工日期不能晚于今天。"})
+        self.actual_start = on
+
+    @transition(field=stage, source=Stage.BUILDING, target=Stage.SUSPENDED, permission="projects.suspend_project",
+                custom={"label": "停缓建"})
+    def suspend(self) -> None:
+        """在建 → 停缓建."""
+
+    @transition(field=stage, source=Stage.SUSPENDED, target=Stage.BUILDING, permission="projects.resume_project",
+                custom={"label": "复工"})
+    def resume(self) -> None:
+        """停缓建 → 在建."""
+
+    @transition(field=stage, source=Stage.BUILDING, target=Stage.COMPLETED, permission="projects.complete_project",
+                custom={"label": "竣工"})
+    def complete(self, on: datetime.date | None) -> None:
+        """竣工: records the actual completion date, which cannot precede the start."""
+        if on is None:
+            raise ValidationError({"actual_completion": "竣工须填写实际竣工日期。"})
+        if on > today():
+            raise ValidationError({"actual_completion": "实际竣工日期不能晚于今天。"})
+        if self.actual_start and on < self.actual_start:
+            raise ValidationError({"actual_completion": f"实际竣工日期不能早于实际开工日期（{self.actual_start}）。"})
+        self.actual_completion = on
+
+    @transition(
+        field=stage,
+        source=[Stage.RESERVE, Stage.PREPARING, Stage.BUILDING, Stage.SUSPENDED],
+        target=Stage.CANCELLED,
+        permission="projects.cancel_project",
+        custom={"label": "取消"},
+    )
+    def cancel(self) -> None:
+        """取消: any open stage → 取消 (the reason goes to the history row)."""
+
+
+class AnnualPlanEntry(models.Model):
+    """年度计划: a project in one year's plan, as a new start, a continuing or completing project, or reserve."""
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="plan_entries")
+    year = models.PositiveSmallIntegerField("年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    kind = models.CharField("计划类别", max_length=12, choices=PlanKind.choices)
+    planned_investment = money_field("年度计划投资（万元）", positive=False)
+    planned_start_month = models.PositiveSmallIntegerField(
+        "计划开工月份",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="新开工项目必填（1–12）。",
+    )
+    note = models.CharField("备注", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    scope_district = "project__district"
+    scope_units = ("project__responsible_unit",)
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度计划"
+        ordering = ["-year", "project__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "year"], name="plan_once_per_project_year"),
+            models.CheckConstraint(condition=Q(planned_investment__gte=0), name="plan_investment_not_negative"),
+            models.CheckConstraint(
+                condition=Q(planned_start_month__isnull=True)
+                | Q(planned_start_month__gte=1, planned_start_month__lte=12),
+                name="plan_start_month_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.year}年 {self.get_kind_display()} · {self.project.name if self.project_id else ''}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.kind == PlanKind.NEW_START and not self.planned_start_month:
+            errors["planned_start_month"] = "新开工项目须填写计划开工月份。"
+        if self.kind != PlanKind.NEW_START and self.planned_start_month:
+            errors["planned_start_month"] = "只有新开工项目填写计划开工月份。"
+        if self.kind != PlanKind.RESERVE and self.planned_investment is not None and self.planned_investment <= 0:
+            errors["planned_investment"] = "新开工、续建和竣工项目的年度计划投资须大于0。"
+        if errors:
+            raise ValidationError(errors)
+
+
+class MonthlyReportQuerySet(ScopedQuerySet):
+    def with_totals(self) -> MonthlyReportQuerySet:
+        """Annotate `year_to_date` and `since_start`: sums of the project's reports up to this month."""
+        same_project = MonthlyReport.objects.filter(project=models.OuterRef("project"))
+        ytd = same_project.filter(year=models.OuterRef("year"), month__lte=models.OuterRef("month"))
+        since = same_project.filter(
+            Q(year__lt=models.OuterRef("year")) | Q(year=models.OuterRef("year"), month__lte=models.OuterRef("month"))
+        )
+        return self.annotate(year_to_date=_sum_amount(ytd), since_start=_sum_amount(since))
+
+
+def _sum_amount(queryset) -> models.Subquery:
+    total = queryset.order_by().values("project").annotate(total=models.Sum("amount")).values("total")
+    return models.functions.Coalesce(
+        models.Subquery(total, output_field=models.DecimalField(max_digits=16, decimal_places=2)),
+        Value(Decimal("0")),
+        output_field=models.DecimalField(max_digits=16, decimal_places=2),
+    )
+
+
+class MonthlyReport(models.Model):
+    """月报: the investment a project completed in one month, with its progress and site photos.
+
+    Only the month's amount is typed; year-to-date and since-start totals come from `with_totals()`.
+    """
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="monthly_reports")
+    year = models.PositiveSmallIntegerField("年", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    month = models.PositiveSmallIntegerField("月", validators=[MinValueValidator(1), MaxValueValidator(12)])
+    amount = money_field("本月完成投资（万元）", positive=False)
+    progress = models.TextField("形象进度", blank=True)
+    status = FSMField("状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT, protected=True)
+    return_reason = models.CharField("退回原因", max_length=200, blank=True, editable=False)
+    submitted_at = models.DateTimeField("报送时间", null=True, blank=True, editable=False)
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    scope_district = "project__district"
+    scope_units = ("project__responsible_unit",)
+    objects = models.Manager.from_queryset(MonthlyReportQuerySet)()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "月报"
+        ordering = ["-year", "-month", "project__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "year", "month"], name="report_once_per_project_month"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="report_month_range"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="report_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["year", "month"])]
+        permissions = [
+            ("submit_monthlyreport", "报送月报"),
+            ("approve_monthlyreport", "审核月报"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年{self.month}月 · {self.project.name if self.project_id else ''}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+
+    def clean(self) -> None:
+        if not (self.project_id and self.year and self.month):
+            return
+        errors: dict[str, str] = {}
+        now = today()
+        if (self.year, self.month) > (now.year, now.month):
+            errors["month"] = "不能填报未来月份的月报。"
+        start = self.project.actual_start
+        if start is None:
+            errors["project"] = "项目尚未开工，不能填报月报。"
+        elif (self.year, self.month) < (start.year, start.month):
+            errors["month"] = f"月报月份不能早于项目实际开工月份（{start.year}年{start.month}月）。"
+        if errors:
+            raise ValidationError(errors)
+
+    @transition(
+        field=status,
+        source=[ReportStatus.DRAFT, ReportStatus.RETURNED],
+        target=ReportStatus.SUBMITTED,
+        permission="projects.submit_monthlyreport",
+        custom={"label": "报送"},
+    )
+    def submit(self) -> None:
+        """报送: the clerk hands the report to the supervisors."""
+        self.submitted_at = timezone.now()
+        self.return_reason = ""
+
+    @transition(
+        field=status, source=ReportStatus.SUBMITTED, target=ReportStatus.APPROVED,
+        permission="projects.approve_monthlyreport", custom={"label": "审核通过"},
+    )
+    def approve(self, reviewer) -> None:
+        """审核通过."""
+        self.reviewed_at = timezone.now()
+        self.reviewed_by = reviewer
+
+    @transition(
+        field=status, source=ReportStatus.SUBMITTED, target=ReportStatus.RETURNED,
+        permission="projects.approve_monthlyreport", custom={"label": "退回"},
+    )
+    def send_back(self, reviewer, return_reason: str) -> None:
+        """退回 with a reason the clerk reads."""
+        if not (return_reason or "").strip():
+            raise ValidationError({"return_reason": "退回须填写原因。"})
+        self.return_reason = return_reason.strip()
+        self.reviewed_at = timezone.now()
+        self.reviewed_by = reviewer
+
+
+def validate_photo_size(file) -> None:
+    limit = settings.PHOTO_MAX_BYTES
+    if file and file.size > limit:
+        raise ValidationError(f"照片不能超过 {limit // (1024 * 1024)} MB。")
+
+
+class SitePhoto(models.Model):
+    """现场照片 attached to a monthly report."""
+
+    report = models.ForeignKey(MonthlyReport, verbose_name="月报", on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField("照片", upload_to="site-photos/%Y/%m/", validators=[validate_photo_size])
+    caption = models.CharField("说明", max_length=200, blank=True)
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    history = HistoricalRecords()
+
+    scope_district = "report__project__district"
+    scope_units = ("report__project__responsible_unit",)
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场照片"
+        ordering = ["report", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.caption or self.image.name
+
+
+class LandSupply(models.Model):
+    """土地供应: a parcel supplied (出让/划拨) with the start date agreed in its contract."""
+
+    parcel_code = models.CharField("地块编号", max_length=50, unique=True)
+    location = models.CharField("坐落", max_length=200, blank=True)
+    district = models.ForeignKey(District, verbose_name="属地", on_delete=models.PROTECT, related_name="land_supplies")
+    use = models.CharField("用途", max_length=12, choices=LandUse.choices)
+    hectares = models.DecimalField(
+        "面积（公顷）", max_digits=10, decimal_places=4, validators=[validate_positive_amount]
+    )
+    supply_date = models.DateField("供地日期")
+    contract_start_date = models.DateField("合同约定开工日期", null=True, blank=True)
+    transferee = models.CharField("受让单位", max_length=200, blank=True)
+    project = models.ForeignKey(
+        Project, verbose_name="项目", on_delete=models.SET_NULL, null=True, blank=True, related_name="land_supplies"
+    )
+    history = HistoricalRecords()
+
+    scope_district = "district"
+    scope_units = ("project__responsible_unit",)
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "土地供应"
+        ordering = ["-supply_date", "parcel_code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hectares__gt=0), name="land_hectares_positive"),
+            models.CheckConstraint(
+                condition=Q(contract_start_date__isnull=True) | Q(contract_start_date__gte=models.F("supply_date")),
+                name="land_contract_start_after_supply",
+            ),
+        ]
+        indexes = [models.Index(fields=["supply_date", "use"])]
+
+    def __str__(self) -> str:
+        return f"{self.parcel_code}（{self.hectares}公顷）"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.contract_start_date and self.supply_date and self.contract_start_date < self.supply_date:
+            errors["contract_start_date"] = "合同约定开工日期不能早于供地日期。"
+        if self.supply_date and self.supply_date > today():
+            errors["supply_date"] = "供地日期不能晚于今天。"
+        if self.project_id and self.district_id and self.project.district_id != self.district_id:
+            errors["project"] = f"所选项目属于{self.project.district}，与地块属地不一致。"
+        if errors:
+            raise ValidationError(errors)
+
+
+class InvestmentIndicator(models.Model):
+    """固定资产投资增速: the city's cumulative year-on-year growth as of a month (1–N月累计同比)."""
+
+    year = models.PositiveSmallIntegerField("年", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    month = models.PositiveSmallIntegerField("月", validators=[MinValueValidator(1), MaxValueValidator(12)])
+    growth_pct = models.DecimalField(
+        "累计同比增速（%）",
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("-100")), MaxValueValidator(Decimal("999.9"))],
+    )
+    note = models.CharField("备注", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "固定资产投资增速"
+        ordering = ["-year", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="indicator_once_per_month"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="indicator_month_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年1–{self.month}月 {self.growth_pct}%"

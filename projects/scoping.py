@@ -1,0 +1,118 @@
+"""The one place that decides which rows a user may see (STYLE.md: one scope for rows).
+
+Every scoped model's default manager is built from `ScopedQuerySet`, and every door — admin lists and change
+views, foreign-key choices, autocomplete, list filters, history, actions, exports, imports, the API, status
+pages — goes through `Model.objects.for_user(user)`. A model says how it reaches a district and a unit with
+two class attributes:
+
+    scope_district = "project__district"     # path to the District, or UNRESTRICTED, or None (never)
+    scope_units = ("responsible_unit",)      # paths to Units whose clerks see the row
+
+Supervisors (the 督查 group) and superusers see everything. Anyone else without a role sees nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Q
+
+from .choices import Role
+
+UNRESTRICTED = "__all__"
+
+
+class _Everyone:
+    """Stands for the whole city in jobs and commands (figures, sync_ledgers) that act for no one user."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    pk = None
+
+    def __repr__(self) -> str:
+        return "EVERYONE"
+
+
+EVERYONE = _Everyone()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see: everything, one district, one unit, or nothing."""
+
+    sees_all: bool = False
+    district_id: int | None = None
+    unit_id: int | None = None
+
+    @property
+    def is_district_clerk(self) -> bool:
+        return self.district_id is not None
+
+    @property
+    def is_unit_clerk(self) -> bool:
+        return self.unit_id is not None
+
+
+def scope_of(user) -> Scope:
+    """The user's scope, computed once per user object (one query for groups, one for the profile)."""
+    if user is EVERYONE:
+        return Scope(sees_all=True)
+    cached = getattr(user, "_kp_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    if user is not None and getattr(user, "pk", None) is not None:
+        user._kp_scope = scope
+    return scope
+
+
+def _compute_scope(user) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(sees_all=True)
+    groups = set(user.groups.values_list("name", flat=True))
+    if Role.SUPERVISOR in groups:
+        return Scope(sees_all=True)
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return Scope()
+    if Role.DISTRICT_CLERK in groups and profile.district_id:
+        return Scope(district_id=profile.district_id)
+    if Role.UNIT_CLERK in groups and profile.unit_id:
+        return Scope(unit_id=profile.unit_id)
+    return Scope()
+
+
+def is_supervisor(user) -> bool:
+    return scope_of(user).sees_all
+
+
+class ScopedQuerySet(models.QuerySet):
+    def for_user(self, user) -> ScopedQuerySet:
+        """Only the rows `user` may see."""
+        scope = scope_of(user)
+        if scope.sees_all:
+            return self.all()
+        if scope.is_district_clerk:
+            path = getattr(self.model, "scope_district", None)
+            if path == UNRESTRICTED:
+                return self.all()
+            if path:
+                return self.filter(**{path: scope.district_id})
+        if scope.is_unit_clerk:
+            paths = getattr(self.model, "scope_units", ())
+            if paths == UNRESTRICTED:
+                return self.all()
+            if paths:
+                condition = Q()
+                for path in paths:
+                    condition |= Q(**{path: scope.unit_id})
+                # Paths follow forward foreign keys only, so the filter cannot duplicate rows.
+                return self.filter(condition)
+        return self.none()
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)

@@ -1,0 +1,118 @@
+"""Writes of the projects app: stage transitions, registration, monthly-report workflow.
+
+Admin buttons, API actions and imports all call these. Each runs in a transaction, leaves a history row
+with the acting user, and announces what other apps care about after commit (projects.signals).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from .models import MonthlyReport, Project, today
+from .signals import project_facts_changed, project_registered, project_started
+from .workflow import TransitionRefused, run_transition
+
+
+def _announce(signal, project: Project, by) -> None:
+    ids = [project.pk]
+    transaction.on_commit(lambda: signal.send(sender=Project, project_ids=ids, by=by))
+
+
+def project_prepare(*, project: Project, by) -> Project:
+    """谋划储备 → 前期."""
+    project = run_transition(project, "prepare", by=by)
+    _announce(project_facts_changed, project, by)
+    return project
+
+
+def project_start(*, project: Project, on: datetime.date, by) -> Project:
+    """开工 on date `on` (not in the future). Announces `project_started`."""
+    project = run_transition(project, "start", by=by, on=on, reason=f"开工（{on}）")
+    _announce(project_started, project, by)
+    _announce(project_facts_changed, project, by)
+    return project
+
+
+def project_suspend(*, project: Project, reason: str, by) -> Project:
+    """在建 → 停缓建, with the reason in the history."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "停缓建须填写原因。"})
+    project = run_transition(project, "suspend", by=by, reason=f"停缓建：{reason.strip()}")
+    _announce(project_facts_changed, project, by)
+    return project
+
+
+def project_resume(*, project: Project, by) -> Project:
+    """停缓建 → 在建."""
+    project = run_transition(project, "resume", by=by)
+    _announce(project_facts_changed, project, by)
+    return project
+
+
+def project_complete(*, project: Project, on: datetime.date, by) -> Project:
+    """竣工 on date `on`, not before the start and not in the future."""
+    project = run_transition(project, "complete", by=by, on=on, reason=f"竣工（{on}）")
+    _announce(project_facts_changed, project, by)
+    return project
+
+
+def project_cancel(*, project: Project, reason: str, by) -> Project:
+    """Any open stage → 取消, with the reason in the history."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "取消项目须填写原因。"})
+    project = run_transition(project, "cancel", by=by, reason=f"取消：{reason.strip()}")
+    _announce(project_facts_changed, project, by)
+    return project
+
+
+def project_register(*, project: Project, on: datetime.date, stats_code: str, by) -> Project:
+    """入库: record the registration date and statistics code of a started project.
+
+    Registration is an event, not a stage: a project in 在建, 停缓建 or 竣工 can be registered once.
+    """
+    if by is not None and not by.has_perm("projects.register_project"):
+        raise PermissionDenied("您没有“入库”的权限。")
+    stats_code = (stats_code or "").strip()
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        if project.actual_start is None:
+            raise TransitionRefused("项目尚未开工，不能入库。", code="not_started")
+        if project.registered_on is not None:
+            raise TransitionRefused(f"项目已于{project.registered_on}入库。", code="already_registered")
+        errors = {}
+        if on is None:
+            errors["registered_on"] = "入库须填写入库日期。"
+        elif on > today():
+            errors["registered_on"] = "入库日期不能晚于今天。"
+        elif on < project.actual_start:
+            errors["registered_on"] = f"入库日期不能早于实际开工日期（{project.actual_start}）。"
+        if not stats_code:
+            errors["stats_code"] = "入库须填写统计编码。"
+        if errors:
+            raise ValidationError(errors)
+        project.registered_on = on
+        project.stats_code = stats_code
+        project._history_user = by
+        project._change_reason = f"入库（{on}，统计编码 {stats_code}）"
+        project.save(update_fields=["registered_on", "stats_code", "updated_at"])
+    _announce(project_registered, project, by)
+    _announce(project_facts_changed, project, by)
+    return project
+
+
+def monthly_report_submit(*, report: MonthlyReport, by) -> MonthlyReport:
+    """报送: draft or returned → submitted."""
+    return run_transition(report, "submit", by=by)
+
+
+def monthly_report_approve(*, report: MonthlyReport, by) -> MonthlyReport:
+    """审核通过 (supervisors)."""
+    return run_transition(report, "approve", by=by, reviewer=by)
+
+
+def monthly_report_return(*, report: MonthlyReport, reason: str, by) -> MonthlyReport:
+    """退回 with a reason (supervisors); the clerk edits and submits again."""
+    return run_transition(report, "send_back", by=by, reviewer=by, return_reason=reason, reason=f"退回：{reason}")

@@ -1,0 +1,16 @@
+"""What the projects app announces, so that other apps can react without `projects` importing them.
+
+All are sent after the surrounding transaction commits, with `project_ids` (a list) and `by` (the acting
+user, or None for a job). Receivers should be idempotent: the same announcement may come twice.
+
+- project_started: a project started (开工); not-started ledger entries close.
+- project_registered: a project was registered in the statistics (入库); not-registered entries close.
+- project_facts_changed: anything the ledgers derive from changed — the stage, the plan, land supplies,
+  the planned start — and they should re-check these projects.
+"""
+
+from django.dispatch import Signal
+
+project_started = Signal()
+project_registered = Signal()
+project_facts_changed = Signal()
