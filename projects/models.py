@@ -31,6 +31,7 @@ from .choices import (
     TIER_FLOORS_WAN,
 )
 from .scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
+from .workflow import StateModel
 from .validators import project_code_validator, validate_non_negative_amount, validate_positive_amount
 
 
@@ -186,7 +187,7 @@ def tier_of(amount: Decimal | None) -> str:
     return Tier.BELOW
 
 
-class Project(models.Model):
+class Project(StateModel):
     """项目: one key project of the register, identified by its 统一项目代码."""
 
     code = models.CharField("统一项目代码", max_length=24, unique=True, validators=[project_code_validator])
@@ -402,7 +403,7 @@ def _sum_amount(queryset) -> models.Subquery:
     )
 
 
-class MonthlyReport(models.Model):
+class MonthlyReport(StateModel):
     """月报: the investment a project completed in one month, with its progress and site photos.
 
     Only the month's amount is typed; year-to-date and since-start totals come from `with_totals()`.

@@ -11,7 +11,22 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import FSMFieldMixin, FSMModelMixin, can_proceed, has_transition_perm
+
+
+class StateModel(FSMModelMixin, models.Model):
+    """Base of every model with a protected django-fsm-2 state field.
+
+    The state can only change through a transition. `refresh_from_db()` (FSMModelMixin) and `full_clean()`
+    (below: `clean_fields()` would re-assign the field) keep working.
+    """
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None) -> None:
+        protected = {f.name for f in self._meta.concrete_fields if isinstance(f, FSMFieldMixin) and f.protected}
+        super().clean_fields(exclude={*(exclude or ()), *protected})
 
 
 class TransitionRefused(ValidationError):

@@ -1,0 +1,100 @@
+"""Fixtures every app's tests share: two districts, a unit, and the five kinds of visitor.
+
+- `clerk`: 区县填报员 of 朝阳区      - `other_clerk`: 区县填报员 of 南关区
+- `dept_clerk`: 部门填报员 of 市发改委 - `supervisor`: 督查           - `client`: anonymous
+Log a visitor in with `login(user)`, which returns a Django test client.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from projects.choices import Category, DistrictKind, Industry, Role
+from projects.models import District, Project, Unit, UserProfile
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def chaoyang(db) -> District:
+    return District.objects.create(name="朝阳区", short_name="朝阳", kind=DistrictKind.URBAN, sort_order=1)
+
+
+@pytest.fixture
+def nanguan(db) -> District:
+    return District.objects.create(name="南关区", short_name="南关", kind=DistrictKind.URBAN, sort_order=2)
+
+
+@pytest.fixture
+def fgw(db) -> Unit:
+    return Unit.objects.create(name="长春市发展和改革委员会", short_name="市发改委")
+
+
+@pytest.fixture
+def other_unit(db) -> Unit:
+    return Unit.objects.create(name="长春市住房和城乡建设局", short_name="市住建局")
+
+
+def make_user(username: str, role: str | None, *, district=None, unit=None) -> User:
+    user = User.objects.create_user(username=username, password="pw-for-tests-1", is_staff=True)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    UserProfile.objects.create(user=user, district=district, unit=unit)
+    return user
+
+
+@pytest.fixture
+def clerk(chaoyang) -> User:
+    return make_user("clerk_chaoyang", Role.DISTRICT_CLERK, district=chaoyang)
+
+
+@pytest.fixture
+def other_clerk(nanguan) -> User:
+    return make_user("clerk_nanguan", Role.DISTRICT_CLERK, district=nanguan)
+
+
+@pytest.fixture
+def dept_clerk(fgw) -> User:
+    return make_user("dept_fgw", Role.UNIT_CLERK, unit=fgw)
+
+
+@pytest.fixture
+def supervisor(db) -> User:
+    return make_user("supervisor", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def login():
+    def _login(user: User) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return _login
+
+
+def make_project(district: District, **fields) -> Project:
+    """A project in `district`; stage and dates other than the defaults go through services, not here."""
+    n = next(_serial)
+    values = {
+        "code": f"2101-220104-04-01-{n:06d}",
+        "name": f"测试项目{n}",
+        "industry": Industry.AUTO,
+        "category": Category.INDUSTRIAL,
+        "owner": "测试建设单位",
+        "total_investment": Decimal("12000"),
+        "planned_start": datetime.date(2021, 4, 1),
+    }
+    values.update(fields)
+    return Project.objects.create(district=district, **values)
+
+
+@pytest.fixture
+def project_factory(db):
+    return make_project

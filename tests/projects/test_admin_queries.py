@@ -1,0 +1,71 @@
+"""List pages keep a constant number of queries however many rows they show."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from projects import services
+from projects.choices import LandUse, PlanKind
+from projects.models import AnnualPlanEntry, InvestmentIndicator, LandSupply, MonthlyReport, TaskForce, TaskForceMember
+
+pytestmark = pytest.mark.django_db
+
+LISTS = [
+    "admin:projects_project_changelist",
+    "admin:projects_monthlyreport_changelist",
+    "admin:projects_annualplanentry_changelist",
+    "admin:projects_landsupply_changelist",
+    "admin:projects_taskforce_changelist",
+    "admin:projects_district_changelist",
+    "admin:projects_unit_changelist",
+    "admin:projects_investmentindicator_changelist",
+    "admin:auth_user_changelist",
+]
+
+
+def add_rows(n: int, district, unit, clerk, make_project, offset: int) -> None:
+    for i in range(n):
+        project = make_project(district, responsible_unit=unit)
+        project = services.project_start(project=project, on=datetime.date(2021, 3, 1), by=clerk)
+        AnnualPlanEntry.objects.create(project=project, year=2021, kind=PlanKind.CONTINUING, planned_investment=10)
+        MonthlyReport.objects.create(project=project, year=2021, month=4, amount=Decimal("5"))
+        LandSupply.objects.create(parcel_code=f"Q-{offset + i}", district=district, use=LandUse.INDUSTRIAL,
+                                  hectares=Decimal("1"), supply_date=datetime.date(2021, 2, 1), project=project)
+        tf = TaskForce.objects.create(name=f"专班{offset + i}", level="city", lead_unit=unit, leader="某")
+        TaskForceMember.objects.create(task_force=tf, unit=unit, duty="协调")
+        InvestmentIndicator.objects.create(year=2000 + offset + i, month=1, growth_pct=Decimal("7"))
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+CASES = [(name, "supervisor") for name in LISTS] + [(name, "clerk") for name in LISTS if "auth_user" not in name]
+
+
+@pytest.mark.parametrize("name, who", CASES)
+def test_a_list_page_costs_the_same_queries_for_3_and_23_rows(
+    request, login, clerk, chaoyang, fgw, project_factory, who, name
+):
+    client = login(request.getfixturevalue(who))
+    url = reverse(name)
+    add_rows(3, chaoyang, fgw, clerk, project_factory, 0)
+    few = count_queries(client, url)
+    add_rows(20, chaoyang, fgw, clerk, project_factory, 3)
+    many = count_queries(client, url)
+    assert few == many, f"{url}: {few} queries for 3 rows, {many} for 23"
+
+
+def test_the_project_list_needs_fifteen_queries(login, supervisor, clerk, chaoyang, fgw, project_factory):
+    add_rows(5, chaoyang, fgw, clerk, project_factory, 0)
+    # session, user, user permissions, group permissions, groups (scope), the district filter's choices,
+    # count, the page with its districts (select_related), date hierarchy min/max and days, session save,
+    # and two savepoint pairs (ATOMIC_REQUESTS inside the test's transaction)
+    assert count_queries(login(supervisor), reverse("admin:projects_project_changelist")) == 15

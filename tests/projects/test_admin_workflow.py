@@ -1,0 +1,107 @@
+"""A clerk's month in the admin, and a supervisor's approval and history, through real forms and buttons."""
+
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from projects.choices import ReportStatus, Stage
+from projects.models import AnnualPlanEntry, MonthlyReport, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_clerk_does_a_months_work_and_a_supervisor_approves_it(login, clerk, supervisor, chaoyang, settings,
+                                                                   tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    c = login(clerk)
+    # 1. add a project with its plan entry
+    response = c.post(reverse("admin:projects_project_add"), {
+        "code": "2103-220104-01-01-000777", "name": "朝阳汽车零部件项目", "district": chaoyang.pk,
+        "industry": "auto", "category": "industrial", "owner": "某汽车零部件公司", "total_investment": "15000",
+        "planned_start": "2021-04-01",
+        "plan_entries-TOTAL_FORMS": 1, "plan_entries-INITIAL_FORMS": 0,
+        "plan_entries-0-year": 2021, "plan_entries-0-kind": "new_start",
+        "plan_entries-0-planned_investment": "5000", "plan_entries-0-planned_start_month": 4,
+        "monthly_reports-TOTAL_FORMS": 0, "monthly_reports-INITIAL_FORMS": 0,
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    project = Project.objects.get(code="2103-220104-01-01-000777")
+    assert AnnualPlanEntry.objects.get(project=project).planned_start_month == 4
+
+    # 2. start it with the button; a future date is refused with a message
+    start_url = reverse("admin:projects_project_transition", args=[project.pk, "start"])
+    change_page = c.get(reverse("admin:projects_project_change", args=[project.pk])).content.decode()
+    assert start_url in change_page
+    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    assert "不能晚于今天" in c.post(start_url, {"on": future}).content.decode()
+    assert c.post(start_url, {"on": "2021-04-12"}).status_code == 302
+    project.refresh_from_db()
+    assert (project.stage, project.actual_start) == (Stage.BUILDING, datetime.date(2021, 4, 12))
+
+    # 3. a monthly report with a site photo, then submit it
+    photo = SimpleUploadedFile("site.png", png_bytes(), content_type="image/png")
+    response = c.post(reverse("admin:projects_monthlyreport_add"), {
+        "project": project.pk, "year": 2021, "month": 5, "amount": "1234.50", "progress": "基础施工",
+        "photos-TOTAL_FORMS": 1, "photos-INITIAL_FORMS": 0, "photos-0-image": photo, "photos-0-caption": "现场",
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    report = MonthlyReport.objects.get(project=project)
+    assert report.photos.count() == 1
+    submit_url = reverse("admin:projects_monthlyreport_transition", args=[report.pk, "submit"])
+    assert c.post(submit_url).status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED
+
+    # the clerk sees no approve button and cannot approve by posting
+    approve_url = reverse("admin:projects_monthlyreport_transition", args=[report.pk, "approve"])
+    assert approve_url not in c.get(reverse("admin:projects_monthlyreport_change", args=[report.pk])).content.decode()
+    c.post(approve_url)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED
+
+    # 4. the supervisor approves and reads the history
+    s = login(supervisor)
+    assert s.post(approve_url).status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.APPROVED and report.reviewed_by == supervisor
+    history = s.get(reverse("admin:projects_project_history", args=[project.pk])).content.decode()
+    assert "clerk_chaoyang" in history and "开工（2021-04-12）" in history
+
+
+def test_a_photo_that_is_not_an_image_is_rejected(login, clerk, chaoyang, project_factory, settings, tmp_path):
+    from projects import services
+
+    settings.MEDIA_ROOT = tmp_path
+    project = services.project_start(project=project_factory(chaoyang), on=datetime.date(2021, 4, 1), by=clerk)
+    fake = SimpleUploadedFile("site.png", b"MZ not an image", content_type="image/png")
+    response = login(clerk).post(reverse("admin:projects_monthlyreport_add"), {
+        "project": project.pk, "year": 2021, "month": 5, "amount": "10",
+        "photos-TOTAL_FORMS": 1, "photos-INITIAL_FORMS": 0, "photos-0-image": fake,
+    })
+    assert response.status_code == 200
+    assert not MonthlyReport.objects.filter(project=project).exists()  # nothing half-saved
+
+
+def test_an_approved_report_is_read_only_in_the_admin(login, clerk, supervisor, chaoyang, project_factory):
+    from projects import services
+
+    project = services.project_start(project=project_factory(chaoyang), on=datetime.date(2021, 4, 1), by=clerk)
+    report = MonthlyReport.objects.create(project=project, year=2021, month=5, amount=10)
+    report = services.monthly_report_approve(report=services.monthly_report_submit(report=report, by=clerk),
+                                             by=supervisor)
+    c = login(clerk)
+    url = reverse("admin:projects_monthlyreport_change", args=[report.pk])
+    c.post(url, {"project": project.pk, "year": 2021, "month": 5, "amount": "99999",
+                 "photos-TOTAL_FORMS": 0, "photos-INITIAL_FORMS": 0})
+    report.refresh_from_db()
+    assert report.amount == 10
