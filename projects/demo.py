@@ -346,6 +346,8 @@ class DemoBuilder:
             specs.append(self.generated(self.amount_between(Decimal("10000"), Decimal("400000")), Stage.COMPLETED,
                                         start=start, completion=self.date_between(D(2019, 1, 1), D(2019, 12, 20))))
         for spec in specs:
+            if spec.start and not spec.planned_start:
+                spec.planned_start = spec.start.replace(day=1)
             if spec.start and spec.stage != Stage.CANCELLED and spec.registered is None and spec.start.year < 2021:
                 spec.registered = min(spec.start + datetime.timedelta(days=30), D(2020, 12, 28))
         return specs

@@ -6,7 +6,12 @@ from .models import today
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker; it only accepts ISO dates, while zh-hans would render 2021/4/1."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class StartForm(forms.Form):

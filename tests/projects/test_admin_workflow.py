@@ -105,3 +105,23 @@ def test_an_approved_report_is_read_only_in_the_admin(login, clerk, supervisor, 
                  "photos-TOTAL_FORMS": 0, "photos-INITIAL_FORMS": 0})
     report.refresh_from_db()
     assert report.amount == 10
+
+
+def test_a_clerk_submits_many_reports_at_once_but_cannot_bulk_delete(login, clerk, supervisor, chaoyang,
+                                                                      project_factory):
+    from projects import services
+
+    project = services.project_start(project=project_factory(chaoyang), on=datetime.date(2021, 4, 1), by=clerk)
+    drafts = [MonthlyReport.objects.create(project=project, year=2021, month=m, amount=10) for m in (5, 6)]
+    approved = MonthlyReport.objects.create(project=project, year=2021, month=7, amount=10)
+    services.monthly_report_approve(report=services.monthly_report_submit(report=approved, by=clerk), by=supervisor)
+    c = login(clerk)
+    url = reverse("admin:projects_monthlyreport_changelist")
+    response = c.post(url, {"action": "delete_selected", "_selected_action": [approved.pk]})
+    assert MonthlyReport.objects.filter(pk=approved.pk).exists()
+    response = c.post(url, {"action": "submit_selected", "_selected_action": [r.pk for r in drafts] + [approved.pk]},
+                      follow=True)
+    body = response.content.decode()
+    assert "已报送 2 份月报" in body and "当前状态为“已审核”" in body
+    assert set(MonthlyReport.objects.filter(pk__in=[r.pk for r in drafts]).values_list("status", flat=True)) == {
+        ReportStatus.SUBMITTED}
