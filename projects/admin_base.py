@@ -22,6 +22,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_fsm import can_proceed, has_transition_perm
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+
+class LabelledHistoryHelper(HistoricalRecordContextHelper):
+    """History diffs show choice labels (在建), not stored values (building)."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if getattr(field, "choices", None) and not isinstance(value, list):
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
 
 
 def badge(label: str, colour: str) -> str:
@@ -43,6 +54,9 @@ class ScopedAdmin(SimpleHistoryAdmin):
         if "queryset" not in kwargs and hasattr(manager, "for_user"):
             kwargs["queryset"] = manager.for_user(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledHistoryHelper(self.model, historical_record)
 
     def _require_in_scope(self, request, object_id) -> None:
         # simple-history falls back to the last historical row when the object is not in get_queryset(),

@@ -76,6 +76,7 @@ def test_a_clerk_does_a_months_work_and_a_supervisor_approves_it(login, clerk, s
     assert report.status == ReportStatus.APPROVED and report.reviewed_by == supervisor
     history = s.get(reverse("admin:projects_project_history", args=[project.pk])).content.decode()
     assert "clerk_chaoyang" in history and "开工（2021-04-12）" in history
+    assert "在建" in history and "building" not in history  # the diff shows labels
 
 
 def test_a_photo_that_is_not_an_image_is_rejected(login, clerk, chaoyang, project_factory, settings, tmp_path):
