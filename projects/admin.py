@@ -9,7 +9,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from . import services
-from .admin_base import ScopedAdmin, ScopedInlineMixin, Transition, TransitionAdminMixin, badge
+from .admin_base import (
+    ScopedAdmin,
+    ScopedInlineMixin,
+    Transition,
+    TransitionAdminMixin,
+    VersionedAdminMixin,
+    badge,
+)
 from .choices import REPORT_STATUS_COLOURS, STAGE_COLOURS, Tier
 from .forms import CompleteForm, ReasonForm, RegisterForm, StartForm
 from .models import (
@@ -132,7 +139,7 @@ class MonthlyReportInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(TransitionAdminMixin, ScopedAdmin):
+class ProjectAdmin(VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
     list_display = [
         "code",
         "name",
@@ -161,7 +168,8 @@ class ProjectAdmin(TransitionAdminMixin, ScopedAdmin):
     readonly_fields = ["stage_badge", "actual_start", "actual_completion", "registered_on", "stats_code", "tier_badge"]
     inlines = [AnnualPlanEntryInline, MonthlyReportInline]
     fieldsets = [
-        ("基本信息", {"fields": ["code", "name", "district", "industry", "category", "owner", "owner_contact"]}),
+        ("基本信息", {"fields": ["code", "name", "district", "industry", "category", "owner", "owner_contact",
+                              "version"]}),
         ("投资与内容", {"fields": ["total_investment", "tier_badge", "content"]}),
         ("进度", {"fields": ["stage_badge", "planned_start", "planned_completion", "actual_start", "actual_completion"]}),
         ("推进责任", {"fields": ["task_force", "responsible_unit", "leader_in_charge"]}),
@@ -220,7 +228,7 @@ class SitePhotoInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(MonthlyReport)
-class MonthlyReportAdmin(TransitionAdminMixin, ScopedAdmin):
+class MonthlyReportAdmin(VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
     list_display = [
         "project_code",
         "project_name",
@@ -236,7 +244,7 @@ class MonthlyReportAdmin(TransitionAdminMixin, ScopedAdmin):
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
     fields = ["project", "year", "month", "amount", "progress", "status_badge", "ytd", "since_start_total",
-              "return_reason", "submitted_at", "reviewed_by", "reviewed_at"]
+              "return_reason", "submitted_at", "reviewed_by", "reviewed_at", "version"]
     readonly_fields = ["status_badge", "ytd", "since_start_total", "return_reason", "submitted_at", "reviewed_by",
                        "reviewed_at"]
     inlines = [SitePhotoInline]
@@ -316,7 +324,7 @@ class MonthlyReportAdmin(TransitionAdminMixin, ScopedAdmin):
 
 
 @admin.register(AnnualPlanEntry)
-class AnnualPlanEntryAdmin(ScopedAdmin):
+class AnnualPlanEntryAdmin(VersionedAdminMixin, ScopedAdmin):
     list_display = ["year", "project_code", "project", "kind", "plan_amount", "planned_start_month"]
     list_filter = ["year", "kind", ("project__district", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["project"]
@@ -333,7 +341,7 @@ class AnnualPlanEntryAdmin(ScopedAdmin):
 
 
 @admin.register(LandSupply)
-class LandSupplyAdmin(ScopedAdmin):
+class LandSupplyAdmin(VersionedAdminMixin, ScopedAdmin):
     list_display = ["parcel_code", "district", "use", "hectares", "supply_date", "contract_start_date", "project_link"]
     list_filter = ["use", ("district", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["district", "project"]

@@ -35,6 +35,32 @@ class LabelledHistoryHelper(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
+STALE_MESSAGE = "该记录已被他人修改，请刷新页面，在最新内容上重新修改。"
+
+
+class VersionedForm(forms.ModelForm):
+    """Refuses a save made from a stale page: the hidden `version` must still be the row's version.
+
+    django-concurrency's version check in save() closes the remaining window between clean() and save().
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("version")
+        instance = self.instance
+        if instance.pk and version is not None:
+            current = type(instance)._base_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
+            if current is not None and current != version:
+                raise ValidationError(STALE_MESSAGE, code="stale")
+        return cleaned
+
+
+class VersionedAdminMixin:
+    """Optimistic locking for models with a `version` field: put "version" in the admin's fields."""
+
+    form = VersionedForm
+
+
 def badge(label: str, colour: str) -> str:
     return format_html('<span class="kp-badge kp-{}">{}</span>', colour, label)
 

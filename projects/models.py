@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
+from concurrency.fields import AutoIncVersionField
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -218,7 +219,8 @@ class Project(StateModel):
     stats_code = models.CharField("统计编码", max_length=30, blank=True, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "district"
     scope_units = ("responsible_unit",)
@@ -348,7 +350,8 @@ class AnnualPlanEntry(models.Model):
         help_text="新开工项目必填（1–12）。",
     )
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "project__district"
     scope_units = ("project__responsible_unit",)
@@ -427,7 +430,8 @@ class MonthlyReport(StateModel):
         editable=False,
         related_name="+",
     )
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "project__district"
     scope_units = ("project__responsible_unit",)
@@ -546,7 +550,8 @@ class LandSupply(models.Model):
     project = models.ForeignKey(
         Project, verbose_name="项目", on_delete=models.SET_NULL, null=True, blank=True, related_name="land_supplies"
     )
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "district"
     scope_units = ("project__responsible_unit",)

@@ -126,3 +126,24 @@ def test_a_clerk_submits_many_reports_at_once_but_cannot_bulk_delete(login, cler
     assert "已报送 2 份月报" in body and "当前状态为“已审核”" in body
     assert set(MonthlyReport.objects.filter(pk__in=[r.pk for r in drafts]).values_list("status", flat=True)) == {
         ReportStatus.SUBMITTED}
+
+
+def test_a_save_from_a_stale_admin_page_is_refused_with_a_message(login, clerk, chaoyang, project_factory):
+    project = project_factory(chaoyang)
+    c = login(clerk)
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    stale_form = c.get(url).context["adminform"].form
+    data = {name: stale_form[name].value() or "" for name in stale_form.fields}
+    data.update({"plan_entries-TOTAL_FORMS": 0, "plan_entries-INITIAL_FORMS": 0,
+                 "monthly_reports-TOTAL_FORMS": 0, "monthly_reports-INITIAL_FORMS": 0})
+    # someone else saves first
+    Project.objects.get(pk=project.pk).save()
+    response = c.post(url, {**data, "owner": "迟到的修改"})
+    assert response.status_code == 200
+    assert "该记录已被他人修改" in response.content.decode()
+    assert Project.objects.get(pk=project.pk).owner != "迟到的修改"
+    # a fresh page saves
+    fresh = c.get(url).context["adminform"].form
+    data = {**data, "version": fresh["version"].value(), "owner": "新的修改"}
+    assert c.post(url, data).status_code == 302
+    assert Project.objects.get(pk=project.pk).owner == "新的修改"

@@ -1,0 +1,49 @@
+"""The `/api/` root: every app's routes, the figures endpoint, the OpenAPI schema and an offline Swagger UI."""
+
+from django.urls import include, path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
+
+from projects.api import ROUTES as PROJECT_ROUTES
+from projects.selectors import latest_year
+
+from .figures import figures
+
+router = DefaultRouter()
+for prefix, viewset in PROJECT_ROUTES:
+    router.register(prefix, viewset, basename=prefix)
+
+
+class YearSerializer(serializers.Serializer):
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+
+
+class FiguresView(APIView):
+    """The year's figures, the same JSON as `manage.py figures`, counted over the rows the user may see."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="年度核心指标",
+        parameters=[OpenApiParameter("year", OpenApiTypes.INT, description="年度，默认为有数据的最近年度")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        query = YearSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data.get("year") or latest_year()
+        return Response(figures(year=year, user=request.user))
+
+
+urlpatterns = [
+    path("figures/", FiguresView.as_view(), name="api-figures"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

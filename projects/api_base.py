@@ -1,0 +1,144 @@
+"""REST building blocks every app's `api.py` uses, mirroring `admin_base`.
+
+- `ScopedModelSerializer`: foreign-key choices limited by `for_user`, the model's own `clean()` rules run
+  (DRF skips them), and the optimistic-lock `version` required on every update.
+- `ScopedViewSet`: the queryset is `Model.objects.for_user(user)`.
+- `transition_action`: a `POST /…/{id}/<name>/` endpoint that calls the app's service, like the admin button.
+- `exception_handler`: Django's ValidationError → 400, PermissionDenied → 403, a stale version → 409,
+  each with Chinese messages, never a 500.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from concurrency.exceptions import RecordModifiedError
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .api_defaults import RolePermissions
+
+STALE_MESSAGE = "该记录已被他人修改，请刷新后按最新版本重新提交。"
+
+
+def django_errors(exc: DjangoValidationError) -> dict[str, list[str]] | list[str]:
+    if hasattr(exc, "error_dict"):
+        return {("non_field_errors" if k == "__all__" else k): [str(m) for e in v for m in e.messages]
+                for k, v in exc.error_dict.items()}
+    return list(exc.messages)
+
+
+class ScopedModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that scopes foreign keys, runs the model's validation and checks the version."""
+
+    version = serializers.IntegerField(
+        required=False, min_value=0, help_text="乐观锁版本号：修改时须提交读取到的版本，过期则返回 409。"
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for field in fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and hasattr(queryset, "for_user") and user is not None:
+                field.queryset = queryset.model._default_manager.for_user(user)
+        if "version" in fields and not hasattr(self.Meta.model, "_concurrencymeta"):
+            del fields["version"]
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if self.instance is not None and "version" in self.fields and "version" not in attrs:
+            raise ValidationError({"version": ["修改时必须提交版本号（version）。"]})
+        candidate = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        for name, value in attrs.items():
+            setattr(candidate, name, value)
+        try:
+            # Uniqueness is DRF's job (its validators give field-named messages).
+            candidate.full_clean(validate_unique=False, validate_constraints=False)
+        except DjangoValidationError as exc:
+            raise ValidationError(django_errors(exc))
+        return attrs
+
+
+class ScopedViewSet(viewsets.ModelViewSet):
+    """Rows of `model` the user may see; `select_related`/`annotate` belong in `get_base_queryset`."""
+
+    permission_classes = [RolePermissions]
+
+    def get_base_queryset(self):
+        return self.queryset
+
+    def get_queryset(self):
+        return self.get_base_queryset().for_user(self.request.user)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text="原因（写入历史记录）。")
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def transition_action(
+    name: str,
+    service: Callable[..., Any],
+    object_kwarg: str,
+    *,
+    label: str,
+    input_serializer: type[serializers.Serializer] = EmptySerializer,
+    output_serializer: type[serializers.Serializer] | None = None,
+    url_path: str | None = None,
+):
+    """A detail `POST` action running `service` on the object, e.g. `POST /api/projects/{id}/start/`."""
+
+    def run(self, request, pk=None):
+        obj = self.get_object()
+        data = input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = service(**{object_kwarg: obj}, by=request.user, **data.validated_data)
+        serializer_class = output_serializer or self.get_serializer_class()
+        return Response(serializer_class(result, context=self.get_serializer_context()).data)
+
+    # The router maps the HTTP method to the function's name, so name it before decorating.
+    run.__name__ = run.__qualname__ = name
+    run = action(detail=True, methods=["post"], url_path=url_path or name.replace("_", "-"), url_name=name)(run)
+    return extend_schema(
+        summary=label,
+        request=input_serializer,
+        responses={
+            200: output_serializer,
+            400: OpenApiResponse(ErrorSerializer, description="当前状态不允许，或输入不符合要求"),
+            403: OpenApiResponse(ErrorSerializer, description="没有该操作的权限"),
+            404: OpenApiResponse(ErrorSerializer, description="没有该记录，或无权查看"),
+        },
+    )(run)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RecordModifiedError):
+        return Response({"detail": STALE_MESSAGE}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        errors = django_errors(exc)
+        if isinstance(errors, list):
+            errors = {"detail": "；".join(errors)}
+        return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = PermissionDenied(str(exc) or "您没有执行该操作的权限。")
+    if isinstance(exc, Http404):
+        return Response({"detail": "没有找到该记录，或您无权查看。"}, status=status.HTTP_404_NOT_FOUND)
+    return drf_exception_handler(exc, context)

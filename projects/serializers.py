@@ -1,0 +1,123 @@
+"""API representations of the register. Writable fields are those a clerk edits in the admin form."""
+
+from rest_framework import serializers
+
+from .api_base import ScopedModelSerializer
+from .models import (
+    AnnualPlanEntry,
+    District,
+    InvestmentIndicator,
+    LandSupply,
+    MonthlyReport,
+    Project,
+    SitePhoto,
+    TaskForce,
+    TaskForceMember,
+    Unit,
+)
+
+
+class DistrictSerializer(ScopedModelSerializer):
+    class Meta:
+        model = District
+        fields = ["id", "name", "short_name", "kind", "sort_order"]
+
+
+class UnitSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "short_name", "sort_order"]
+
+
+class TaskForceMemberSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        model = TaskForceMember
+        fields = ["unit", "unit_name", "duty"]
+
+
+class TaskForceSerializer(ScopedModelSerializer):
+    members = TaskForceMemberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TaskForce
+        fields = ["id", "name", "level", "district", "lead_unit", "leader", "description", "members"]
+
+
+class ProjectSerializer(ScopedModelSerializer):
+    district_name = serializers.CharField(source="district.name", read_only=True)
+    tier = serializers.CharField(read_only=True, help_text="投资规模（由总投资推算）")
+    stage_display = serializers.CharField(source="get_stage_display", read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id", "code", "name", "district", "district_name", "industry", "category", "owner", "owner_contact",
+            "total_investment", "tier", "content", "planned_start", "planned_completion", "actual_start",
+            "actual_completion", "stage", "stage_display", "task_force", "responsible_unit", "leader_in_charge",
+            "is_attraction", "signing_date", "follow_up_person", "registered_on", "stats_code", "created_at",
+            "updated_at", "version",
+        ]
+        read_only_fields = ["stage", "actual_start", "actual_completion", "registered_on", "stats_code"]
+
+
+class AnnualPlanEntrySerializer(ScopedModelSerializer):
+    class Meta:
+        model = AnnualPlanEntry
+        fields = ["id", "project", "year", "kind", "planned_investment", "planned_start_month", "note", "version"]
+
+
+class SitePhotoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SitePhoto
+        fields = ["id", "image", "caption", "uploaded_at"]
+
+
+class MonthlyReportSerializer(ScopedModelSerializer):
+    year_to_date = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True,
+                                            help_text="本年累计完成投资（万元，计算得出）")
+    since_start = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True,
+                                           help_text="开工累计完成投资（万元，计算得出）")
+    photos = SitePhotoSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MonthlyReport
+        fields = [
+            "id", "project", "year", "month", "amount", "progress", "status", "return_reason", "submitted_at",
+            "reviewed_at", "reviewed_by", "year_to_date", "since_start", "photos", "version",
+        ]
+        read_only_fields = ["status", "return_reason", "submitted_at", "reviewed_at", "reviewed_by"]
+
+    def validate(self, attrs):
+        if self.instance is not None and not self.instance.is_editable:
+            raise serializers.ValidationError({"status": [f"月报“{self.instance.get_status_display()}”，不能修改。"]})
+        return super().validate(attrs)
+
+
+class LandSupplySerializer(ScopedModelSerializer):
+    class Meta:
+        model = LandSupply
+        fields = [
+            "id", "parcel_code", "location", "district", "use", "hectares", "supply_date", "contract_start_date",
+            "transferee", "project", "version",
+        ]
+
+
+class InvestmentIndicatorSerializer(ScopedModelSerializer):
+    class Meta:
+        model = InvestmentIndicator
+        fields = ["id", "year", "month", "growth_pct", "note"]
+
+
+class StartSerializer(serializers.Serializer):
+    on = serializers.DateField(help_text="实际开工日期，不能晚于今天")
+
+
+class CompleteSerializer(serializers.Serializer):
+    on = serializers.DateField(help_text="实际竣工日期，不早于开工、不晚于今天")
+
+
+class RegisterSerializer(serializers.Serializer):
+    on = serializers.DateField(help_text="入库日期")
+    stats_code = serializers.CharField(max_length=30, help_text="统计编码")
