@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "concurrency",
     "simple_history",
     "django_fsm",
+    "import_export",
     "projects",
     "ledgers",
     "bonds",
@@ -160,7 +161,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "projects.api_defaults.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "projects.api_schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "projects.api_base.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -174,6 +175,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Excel import/export (projects.excel). Files wait between preview and confirm in media storage, which
+# every server behind the proxy shares (the default temp folder is per server).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True  # the history rows, with the importing user, are the audit trail
+EXCEL_MAX_UPLOAD_BYTES = env.int("EXCEL_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+EXCEL_MAX_UNCOMPRESSED_BYTES = env.int("EXCEL_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+EXCEL_MAX_ZIP_ENTRIES = env.int("EXCEL_MAX_ZIP_ENTRIES", default=1000)
+EXCEL_MAX_COMPRESSION_RATIO = env.int("EXCEL_MAX_COMPRESSION_RATIO", default=100)
+EXCEL_MAX_ROWS = env.int("EXCEL_MAX_ROWS", default=50000)
 
 # simple-history: reverting from the history page would bypass the stage machine and the money rules.
 SIMPLE_HISTORY_REVERT_DISABLED = True

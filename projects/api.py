@@ -5,7 +5,7 @@ from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
 from . import services
-from .api_base import ReasonSerializer, RolePermissions, ScopedViewSet, transition_action
+from .api_base import ID_PATTERN, ReasonSerializer, RolePermissions, ScopedViewSet, transition_action
 from .filters import AnnualPlanEntryFilterSet, LandSupplyFilterSet, MonthlyReportFilterSet, ProjectFilterSet
 from .models import (
     AnnualPlanEntry,
@@ -122,6 +122,7 @@ class InvestmentIndicatorViewSet(viewsets.ModelViewSet):
     serializer_class = InvestmentIndicatorSerializer
     permission_classes = [IsAuthenticated, RolePermissions]
     filterset_fields = ["year", "month"]
+    lookup_value_regex = ID_PATTERN
 
 
 ROUTES = [

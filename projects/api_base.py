@@ -17,7 +17,8 @@ from concurrency.exceptions import RecordModifiedError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
+from django.db.models import ProtectedError
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -70,10 +71,16 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         return attrs
 
 
+# Ids in paths are positive 64-bit integers; anything else is a 404 before any query (a 30-digit id would
+# overflow SQLite's integer and become a 500).
+ID_PATTERN = r"[0-9]{1,18}"
+
+
 class ScopedViewSet(viewsets.ModelViewSet):
     """Rows of `model` the user may see; `select_related`/`annotate` belong in `get_base_queryset`."""
 
     permission_classes = [RolePermissions]
+    lookup_value_regex = ID_PATTERN
 
     def get_base_queryset(self):
         return self.queryset
@@ -88,10 +95,6 @@ class ReasonSerializer(serializers.Serializer):
 
 class EmptySerializer(serializers.Serializer):
     pass
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 def transition_action(
@@ -117,16 +120,8 @@ def transition_action(
     # The router maps the HTTP method to the function's name, so name it before decorating.
     run.__name__ = run.__qualname__ = name
     run = action(detail=True, methods=["post"], url_path=url_path or name.replace("_", "-"), url_name=name)(run)
-    return extend_schema(
-        summary=label,
-        request=input_serializer,
-        responses={
-            200: output_serializer,
-            400: OpenApiResponse(ErrorSerializer, description="当前状态不允许，或输入不符合要求"),
-            403: OpenApiResponse(ErrorSerializer, description="没有该操作的权限"),
-            404: OpenApiResponse(ErrorSerializer, description="没有该记录，或无权查看"),
-        },
-    )(run)
+    # Error responses (400 refused or invalid, 403, 404) are documented for every operation by api_schema.
+    return extend_schema(summary=label, request=input_serializer, responses=output_serializer)(run)
 
 
 def exception_handler(exc, context):
@@ -139,6 +134,8 @@ def exception_handler(exc, context):
         return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoPermissionDenied):
         exc = PermissionDenied(str(exc) or "您没有执行该操作的权限。")
+    if isinstance(exc, ProtectedError):
+        return Response({"detail": "该记录仍被其他记录引用，不能删除。"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         return Response({"detail": "没有找到该记录，或您无权查看。"}, status=status.HTTP_404_NOT_FOUND)
     return drf_exception_handler(exc, context)

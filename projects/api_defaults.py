@@ -5,6 +5,7 @@ import DRF's views.
 """
 
 from rest_framework import pagination, permissions
+from rest_framework.exceptions import ValidationError
 
 
 class RolePermissions(permissions.DjangoModelPermissions):
@@ -24,3 +25,16 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        # DRF falls back to the default on a bad value; a caller that sent `page_size=abc` should be told.
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        try:
+            size = int(raw[-1])
+            if size < 1:
+                raise ValueError
+        except ValueError:
+            raise ValidationError({"page_size": [f"每页条数须为 1 到 {self.max_page_size} 之间的整数。"]})
+        return min(size, self.max_page_size)

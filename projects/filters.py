@@ -1,29 +1,134 @@
 """django-filter FilterSets for what users filter projects by (API and, later, status pages)."""
 
 import django_filters as filters
+from django import forms
+from django.db import models
 from django.db.models import Q
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS, remote_queryset
 
 from .choices import Category, Industry, LandUse, PlanKind, ReportStatus, Stage, Tier
 from .models import AnnualPlanEntry, District, LandSupply, MonthlyReport, Project, Unit
 from .selectors import built_in_q
 
 
-class ProjectFilterSet(filters.FilterSet):
-    district = filters.ModelMultipleChoiceFilter(queryset=District.objects.all(), label="属地")
+MAX_ID = 2**63 - 1
+
+
+def _check_ids(values) -> None:
+    # A 30-digit id would overflow SQLite's integer inside the choice lookup: refuse it as an invalid choice.
+    for value in values:
+        text = str(getattr(value, "pk", value))
+        if text and (not text.isdigit() or int(text) > MAX_ID):
+            raise forms.ValidationError("选择一个有效的选项： %(value)s 不在可用的选项中。", code="invalid_choice",
+                                        params={"value": text})
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values:
+            _check_ids([value])
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def clean(self, value):
+        if value:
+            _check_ids(value if isinstance(value, (list, tuple)) else [value])
+        return super().clean(value)
+
+
+class IdChoiceFilter(filters.ModelChoiceFilter):
+    field_class = IdChoiceField
+
+
+class IdMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    field_class = IdMultipleChoiceField
+
+
+class IntegerFilter(filters.NumberFilter):
+    """Whole numbers only: `year=0.5` is an error, not an empty result."""
+
+    field_class = forms.IntegerField
+
+
+class StrictBooleanField(forms.Field):
+    TRUE, FALSE = {"true", "True", "1"}, {"false", "False", "0"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in self.TRUE:
+            return True
+        if value in self.FALSE:
+            return False
+        raise forms.ValidationError("只能是 true 或 false。", code="invalid")
+
+
+class BooleanFilter(filters.BooleanFilter):
+    """`true`/`false` (or 1/0) only: `registered=null` is an error, not an ignored filter."""
+
+    field_class = StrictBooleanField
+
+
+def _fk(f):
+    return {"queryset": remote_queryset(f)}
+
+
+class BaseFilterSet(filters.FilterSet):
+    """Strict filters: invalid values are 400s with Chinese messages, never silently ignored.
+
+    Foreign keys filter through overflow-safe id fields, integers must be whole, booleans true/false, and a
+    non-text parameter given empty (`supplied_before=`) is an error.
+    """
+
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdChoiceFilter, "extra": _fk},
+        models.OneToOneField: {"filter_class": IdChoiceFilter, "extra": _fk},
+        models.BooleanField: {"filter_class": BooleanFilter},
+        models.IntegerField: {"filter_class": IntegerFilter},
+        models.SmallIntegerField: {"filter_class": IntegerFilter},
+        models.PositiveIntegerField: {"filter_class": IntegerFilter},
+        models.PositiveSmallIntegerField: {"filter_class": IntegerFilter},
+        models.BigIntegerField: {"filter_class": IntegerFilter},
+    }
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_kp_strict", False):
+            form._kp_strict = True
+            original_clean = form.clean
+
+            def clean():
+                cleaned = original_clean()
+                for name, field in form.fields.items():
+                    if isinstance(field, forms.CharField) and not isinstance(field, forms.ChoiceField):
+                        continue
+                    if name in form.data and form.data.get(name) == "":
+                        form.add_error(name, "参数不能为空；不筛选时请省略该参数。")
+                return cleaned
+
+            form.clean = clean
+        return form
+
+
+class ProjectFilterSet(BaseFilterSet):
+    district = IdMultipleChoiceFilter(queryset=District.objects.all(), label="属地")
     industry = filters.MultipleChoiceFilter(choices=Industry.choices, label="产业领域")
     category = filters.MultipleChoiceFilter(choices=Category.choices, label="项目类别")
     stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="阶段")
     tier = filters.ChoiceFilter(choices=Tier.choices, method="filter_tier", label="投资规模（含以上）")
-    year = filters.NumberFilter(method="filter_year", label="在建年度", min_value=2000, max_value=2100)
-    responsible_unit = filters.ModelChoiceFilter(queryset=Unit.objects.all(), label="责任单位")
+    year = IntegerFilter(method="filter_year", label="在建年度", min_value=2000, max_value=2100)
+    responsible_unit = IdChoiceFilter(queryset=Unit.objects.all(), label="责任单位")
     investment_min = filters.NumberFilter(field_name="total_investment", lookup_expr="gte", label="总投资不低于（万元）")
     investment_max = filters.NumberFilter(field_name="total_investment", lookup_expr="lte", label="总投资不高于（万元）")
     planned_start_after = filters.DateFilter(field_name="planned_start", lookup_expr="gte", label="计划开工不早于")
     planned_start_before = filters.DateFilter(field_name="planned_start", lookup_expr="lte", label="计划开工不晚于")
     actual_start_after = filters.DateFilter(field_name="actual_start", lookup_expr="gte", label="实际开工不早于")
     actual_start_before = filters.DateFilter(field_name="actual_start", lookup_expr="lte", label="实际开工不晚于")
-    registered = filters.BooleanFilter(field_name="registered_on", lookup_expr="isnull", exclude=True, label="已入库")
-    is_attraction = filters.BooleanFilter(label="招商引资项目")
+    registered = BooleanFilter(field_name="registered_on", lookup_expr="isnull", exclude=True, label="已入库")
+    is_attraction = BooleanFilter(label="招商引资项目")
     q = filters.CharFilter(method="filter_q", label="代码或名称包含")
 
     class Meta:
@@ -40,8 +145,8 @@ class ProjectFilterSet(filters.FilterSet):
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
 
 
-class AnnualPlanEntryFilterSet(filters.FilterSet):
-    district = filters.ModelMultipleChoiceFilter(field_name="project__district", queryset=District.objects.all(),
+class AnnualPlanEntryFilterSet(BaseFilterSet):
+    district = IdMultipleChoiceFilter(field_name="project__district", queryset=District.objects.all(),
                                                  label="属地")
     kind = filters.MultipleChoiceFilter(choices=PlanKind.choices, label="计划类别")
 
@@ -50,8 +155,8 @@ class AnnualPlanEntryFilterSet(filters.FilterSet):
         fields = ["project", "year", "kind"]
 
 
-class MonthlyReportFilterSet(filters.FilterSet):
-    district = filters.ModelMultipleChoiceFilter(field_name="project__district", queryset=District.objects.all(),
+class MonthlyReportFilterSet(BaseFilterSet):
+    district = IdMultipleChoiceFilter(field_name="project__district", queryset=District.objects.all(),
                                                  label="属地")
     status = filters.MultipleChoiceFilter(choices=ReportStatus.choices, label="状态")
     amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte", label="本月完成不低于（万元）")
@@ -62,12 +167,12 @@ class MonthlyReportFilterSet(filters.FilterSet):
         fields = ["project", "year", "month", "status"]
 
 
-class LandSupplyFilterSet(filters.FilterSet):
-    district = filters.ModelMultipleChoiceFilter(queryset=District.objects.all(), label="属地")
+class LandSupplyFilterSet(BaseFilterSet):
+    district = IdMultipleChoiceFilter(queryset=District.objects.all(), label="属地")
     use = filters.MultipleChoiceFilter(choices=LandUse.choices, label="用途")
     supplied_after = filters.DateFilter(field_name="supply_date", lookup_expr="gte", label="供地不早于")
     supplied_before = filters.DateFilter(field_name="supply_date", lookup_expr="lte", label="供地不晚于")
-    has_project = filters.BooleanFilter(field_name="project", lookup_expr="isnull", exclude=True, label="已关联项目")
+    has_project = BooleanFilter(field_name="project", lookup_expr="isnull", exclude=True, label="已关联项目")
 
     class Meta:
         model = LandSupply

@@ -202,3 +202,23 @@ def test_the_schema_and_the_offline_docs_are_served(api, supervisor, client):
     client.force_login(supervisor)
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower() and "http://" not in docs and "https://" not in docs
+
+
+@pytest.mark.parametrize("query, field", [
+    ("page_size=abc", "page_size"), ("year=0.5", "year"), ("registered=null", "registered"),
+    ("planned_start_after=", "planned_start_after"), ("district=999999999999999999999999999", "district"),
+    ("stage=flying", "stage"),
+])
+def test_invalid_filters_are_rejected_not_ignored(api, supervisor, query, field):
+    response = api(supervisor).get(f"/api/projects/?{query}")
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_an_id_too_large_for_the_database_is_a_404(api, supervisor):
+    assert api(supervisor).get("/api/projects/99999999999999999999999999/").status_code == 404
+
+
+def test_deleting_a_district_still_in_use_is_refused_in_chinese(api, supervisor, chaoyang, project_factory):
+    project_factory(chaoyang)
+    response = api(supervisor).delete(f"/api/districts/{chaoyang.pk}/")
+    assert response.status_code == 400 and "仍被其他记录引用" in response.json()["detail"]
