@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ledgers import selectors as ledger_selectors
 from projects import selectors as project_selectors
 from projects.selectors import as_of
 
@@ -15,6 +16,7 @@ from projects.selectors import as_of
 def figures(*, year: int, user) -> dict[str, object]:
     data: dict[str, object] = {"year": year, "as_of": as_of(year).isoformat()}
     data.update(project_selectors.headline(year=year, user=user))
+    data["ledgers"] = ledger_selectors.figures_section(year=year, user=user)
     return plain(data)
 
 

@@ -32,7 +32,6 @@ def project_start(*, project: Project, on: datetime.date, by) -> Project:
     """开工 on date `on` (not in the future). Announces `project_started`."""
     project = run_transition(project, "start", by=by, on=on, reason=f"开工（{on}）")
     _announce(project_started, project, by)
-    _announce(project_facts_changed, project, by)
     return project
 
 
@@ -99,7 +98,6 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
         project._change_reason = f"入库（{on}，统计编码 {stats_code}）"
         project.save(update_fields=["registered_on", "stats_code", "updated_at"])
     _announce(project_registered, project, by)
-    _announce(project_facts_changed, project, by)
     return project
 
 

@@ -5,8 +5,8 @@ user, or None for a job). Receivers should be idempotent: the same announcement 
 
 - project_started: a project started (开工); not-started ledger entries close.
 - project_registered: a project was registered in the statistics (入库); not-registered entries close.
-- project_facts_changed: anything the ledgers derive from changed — the stage, the plan, land supplies,
-  the planned start — and they should re-check these projects.
+- project_facts_changed: any other stage change (前期, 停缓建, 复工, 竣工, 取消) — listeners re-check these
+  projects. Each change sends exactly one of the three.
 """
 
 from django.dispatch import Signal

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from ledgers import demo as ledger_demo
 from projects import demo as project_demo
 
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("演示数据已载入。"))
         else:
             self.stdout.write("演示数据已存在，未重复载入。")
+        ledger_demo.load(stdout=self.stdout)
         accounts = project_demo.ensure_users()
         self.stdout.write("\n演示账号（密码：%s）：" % settings.DEMO_PASSWORD)
         for username, description in accounts:

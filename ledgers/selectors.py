@@ -1,0 +1,335 @@
+"""Reads of the ledgers: who qualifies for a ledger, the year's ledger figures, the reminder items.
+
+Every figure is computed in the database as of a date (projects.selectors.as_of): an entry counts as closed
+only if it was closed by that date, so the demo's 2021 reads as it did on 31 December 2021.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable
+
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from projects.choices import PlanKind, Stage
+from projects.models import AnnualPlanEntry, District, Project, Unit
+from projects.selectors import as_of
+
+from .choices import CauseCategory, EntryStatus, LedgerKind, Light, ProblemLevel
+from .models import LedgerEntry, Problem, StartCondition, add_months
+
+# --- who qualifies (used by services.ledgers_sync) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A project that qualifies for a ledger kind on a date, and since when."""
+
+    project_id: int
+    since: datetime.date
+    plan_year: int | None
+    unit_id: int | None
+    code: str
+    name: str
+
+
+def latest_plan(on: datetime.date, project_ref: str = "pk"):
+    """The latest annual plan entry of a year up to `on`'s year of the outer query's project (`project_ref`)."""
+    return AnnualPlanEntry.objects.filter(project=OuterRef(project_ref), year__lte=on.year).order_by("-year")
+
+
+def ledger_candidates(
+    kind: str, *, on: datetime.date, project_ids: Iterable[int] | None = None
+) -> dict[int, Candidate]:
+    """Projects that belong on ledger `kind` on date `on`, by project id — one query, whatever the size.
+
+    - 计划新开工未开工: the latest plan (of a year up to `on`) lists it as a new start, its planned month is
+      over, and it had not started by `on`; since = the first day after the planned month.
+    - 已开工未入库: started by `on`, not registered by `on`; since = the actual start.
+    - 已供地未开工: a parcel supplied to it has a contract start date before `on`, and it had not started;
+      since = the earliest such contract start date.
+    Cancelled projects qualify for nothing.
+    """
+    projects = Project.objects.exclude(stage=Stage.CANCELLED)
+    if project_ids is not None:
+        projects = projects.filter(pk__in=list(project_ids))
+    not_started = Q(actual_start__isnull=True) | Q(actual_start__gt=on)
+    tail = ("responsible_unit_id", "code", "name")
+    result: dict[int, Candidate] = {}
+    if kind == LedgerKind.NOT_STARTED:
+        plan = latest_plan(on)
+        rows = (
+            projects.filter(not_started)
+            .annotate(
+                plan_kind=Subquery(plan.values("kind")[:1]),
+                plan_year=Subquery(plan.values("year")[:1]),
+                plan_month=Subquery(plan.values("planned_start_month")[:1]),
+            )
+            .filter(plan_kind=PlanKind.NEW_START, plan_month__isnull=False)
+            .filter(Q(plan_year__lt=on.year) | Q(plan_year=on.year, plan_month__lt=on.month))
+            .values_list("pk", "plan_year", "plan_month", *tail)
+        )
+        for pk, year, month, unit_id, code, name in rows:
+            since = add_months(datetime.date(year, month, 1), 1)
+            result[pk] = Candidate(pk, since, year, unit_id, code, name)
+    elif kind == LedgerKind.NOT_REGISTERED:
+        rows = (
+            projects.filter(actual_start__lte=on)
+            .filter(Q(registered_on__isnull=True) | Q(registered_on__gt=on))
+            .values_list("pk", "actual_start", *tail)
+        )
+        for pk, since, unit_id, code, name in rows:
+            result[pk] = Candidate(pk, since, None, unit_id, code, name)
+    elif kind == LedgerKind.IDLE_LAND:
+        due = Q(land_supplies__contract_start_date__lt=on, land_supplies__supply_date__lte=on)
+        rows = (
+            projects.filter(not_started)
+            .annotate(land_since=Min("land_supplies__contract_start_date", filter=due))
+            .filter(land_since__isnull=False)
+            .values_list("pk", "land_since", *tail)
+        )
+        for pk, since, unit_id, code, name in rows:
+            result[pk] = Candidate(pk, since, None, unit_id, code, name)
+    else:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    return result
+
+
+# --- the year's figures ------------------------------------------------------------------------------------
+
+
+def _entries_of_year(year: int, user):
+    """Entries on the year's ledgers: listed by its as-of date and not already closed before 1 January."""
+    day = as_of(year)
+    return LedgerEntry.objects.for_user(user).filter(opened_on__lte=day).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=datetime.date(year, 1, 1))
+    )
+
+
+def _closed_by(day: datetime.date) -> Q:
+    return Q(status=EntryStatus.CLOSED, closed_on__lte=day)
+
+
+def _rate(closed: int, total: int) -> Decimal:
+    """清零进度 in percent with one decimal; 100 when there was nothing to clear."""
+    if not total:
+        return Decimal("100.0")
+    return (Decimal(closed) * 100 / Decimal(total)).quantize(Decimal("0.1"))
+
+
+def _red_at(day: datetime.date) -> Q:
+    """Entries still open on `day` whose light on `day` is red (the same thresholds as with_light)."""
+    from django.conf import settings
+
+    cfg = settings.LIGHTS
+    months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND],
+               since__lte=add_months(day, -cfg["not_started_red_months"]))
+    days = Q(kind=LedgerKind.NOT_REGISTERED, since__lte=day - datetime.timedelta(days=cfg["not_registered_red_days"]))
+    return (months | days) & ~_closed_by(day)
+
+
+def ledger_totals(*, year: int, user) -> dict[str, dict[str, object]]:
+    """Per kind: entries, open and closed as of the year's as-of date, 清零进度, and overdue (red) ones."""
+    day = as_of(year)
+    aggregates = {}
+    for kind in LedgerKind.values:
+        of_kind = Q(kind=kind)
+        aggregates[f"{kind}_total"] = Count("pk", filter=of_kind)
+        aggregates[f"{kind}_closed"] = Count("pk", filter=of_kind & _closed_by(day))
+        aggregates[f"{kind}_overdue"] = Count("pk", filter=of_kind & _red_at(day))
+        aggregates[f"{kind}_closed_in_year"] = Count(
+            "pk", filter=of_kind & _closed_by(day) & Q(closed_on__gte=datetime.date(year, 1, 1))
+        )
+    row = _entries_of_year(year, user).aggregate(**aggregates)
+    table = {}
+    for kind in LedgerKind.values:
+        total, closed = row[f"{kind}_total"], row[f"{kind}_closed"]
+        table[kind] = {
+            "label": LedgerKind(kind).label,
+            "total": total,
+            "open": total - closed,
+            "closed": closed,
+            "clearance_pct": _rate(closed, total),
+            "overdue": row[f"{kind}_overdue"],
+        }
+    return table
+
+
+def ledger_breakdowns(*, year: int, user) -> dict[str, object]:
+    """Entries of the year by kind × cause category, by district and by responsible unit (open / closed)."""
+    day = as_of(year)
+    entries = _entries_of_year(year, user)
+    by_cause: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in LedgerKind.values}
+    rows = (
+        entries.values("kind", "cause_category")
+        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)))
+        .order_by("kind", "cause_category")
+    )
+    order = {value: i for i, value in enumerate(["", *CauseCategory.values])}
+    for r in sorted(rows, key=lambda r: (r["kind"], order[r["cause_category"]])):
+        label = CauseCategory(r["cause_category"]).label if r["cause_category"] else "未填报"
+        by_cause[r["kind"]][label] = {"total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"]}
+
+    district_rows = (
+        entries.values("project__district__name", "project__district__sort_order")
+        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)))
+        .order_by("project__district__sort_order", "project__district__name")
+    )
+    by_district = {
+        r["project__district__name"]: {
+            "total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"],
+            "clearance_pct": _rate(r["closed"], r["total"]),
+        }
+        for r in district_rows
+    }
+    unit_rows = (
+        entries.annotate(unit_name=Coalesce(
+            F("responsible_unit__short_name"), F("project__responsible_unit__short_name")
+        ))
+        .values("unit_name")
+        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)))
+        .order_by("-total", "unit_name")
+    )
+    by_unit = {
+        (r["unit_name"] or "未明确"): {
+            "total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"],
+            "clearance_pct": _rate(r["closed"], r["total"]),
+        }
+        for r in unit_rows
+    }
+    return {"by_cause": by_cause, "by_district": by_district, "by_unit": by_unit}
+
+
+def condition_totals(*, year: int, user) -> dict[str, int]:
+    """Start conditions due in the year or before and still open on 1 January: done, n/a, open, overdue."""
+    day = as_of(year)
+    done_by = Q(done_on__isnull=False, done_on__lte=day)
+    conditions = StartCondition.objects.for_user(user).filter(
+        Q(done_on__isnull=True) | Q(done_on__gte=datetime.date(year, 1, 1))
+    )
+    row = conditions.aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=done_by),
+        na=Count("pk", filter=Q(not_applicable=True)),
+        overdue=Count("pk", filter=Q(due_date__lt=day, not_applicable=False) & ~done_by),
+        due_within_year=Count("pk", filter=Q(due_date__lte=datetime.date(year, 12, 31))),
+        concentrated=Count("pk", filter=done_by & Q(session__isnull=False)),
+    )
+    return {
+        "total": row["total"], "done": row["done"], "concentrated": row["concentrated"], "not_applicable": row["na"],
+        "open": row["total"] - row["done"] - row["na"], "overdue": row["overdue"],
+        "due_by_year_end": row["due_within_year"],
+    }
+
+
+def problem_totals(*, year: int, user) -> dict[str, object]:
+    """Problems reported by the as-of date and not closed before the year: by status as of then, by level."""
+    day = as_of(year)
+    problems = Problem.objects.for_user(user).filter(reported_on__lte=day).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=datetime.date(year, 1, 1))
+    )
+    solved_by = Q(solved_on__isnull=False, solved_on__lte=day)
+    aggregates = {
+        "total": Count("pk"),
+        "solved": Count("pk", filter=solved_by),
+        "closed": Count("pk", filter=Q(closed_on__isnull=False, closed_on__lte=day)),
+        "overdue": Count("pk", filter=Q(deadline__lt=day) & ~solved_by),
+    }
+    for level in ProblemLevel:
+        aggregates[f"level_{level.value}"] = Count("pk", filter=Q(level=level.value))
+    row = problems.aggregate(**aggregates)
+    return {
+        "total": row["total"],
+        "open": row["total"] - row["solved"],
+        "solved": row["solved"],
+        "closed": row["closed"],
+        "solved_pct": _rate(row["solved"], row["total"]),
+        "overdue": row["overdue"],
+        "by_level": {level.label: row[f"level_{level.value}"] for level in ProblemLevel},
+    }
+
+
+def figures_section(*, year: int, user) -> dict[str, object]:
+    """The `"ledgers"` section of `manage.py figures` and of the overview page (numbers as int / Decimal)."""
+    totals = ledger_totals(year=year, user=user)
+    all_total = sum(t["total"] for t in totals.values())
+    all_closed = sum(t["closed"] for t in totals.values())
+    return {
+        "as_of": as_of(year).isoformat(),
+        "kinds": totals,
+        "all": {"total": all_total, "open": all_total - all_closed, "closed": all_closed,
+                "clearance_pct": _rate(all_closed, all_total),
+                "overdue": sum(t["overdue"] for t in totals.values())},
+        **ledger_breakdowns(year=year, user=user),
+        "conditions": condition_totals(year=year, user=user),
+        "problems": problem_totals(year=year, user=user),
+    }
+
+
+# --- reminders ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Digest:
+    """What one recipient is reminded of."""
+
+    recipient: str
+    name: str
+    unit_id: int | None = None
+    district_id: int | None = None
+    lines: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set, repr=False)
+
+
+def reminder_digests(*, on: datetime.date) -> list[Digest]:
+    """One digest per e-mail address of a responsible unit or district, listing its red and yellow items.
+
+    Three queries for the items (entries, conditions, problems) and two for the recipients, whatever the size.
+    """
+    warn = [Light.RED, Light.YELLOW]
+    label = {Light.RED: "【红灯】", Light.YELLOW: "【黄灯】"}
+    items: list[tuple[int | None, int, str]] = []  # (unit id, district id, line)
+    entries = (
+        LedgerEntry.objects.open().with_light(on).filter(light__in=warn)
+        .annotate(unit=Coalesce("responsible_unit_id", "project__responsible_unit_id"))
+        .values_list("unit", "project__district_id", "light", "kind", "since", "project__name", "project__code")
+        .order_by("kind", "since", "project__code")
+    )
+    for unit, district, light, kind, since, name, code in entries:
+        items.append((unit, district, f"{label[light]}{LedgerKind(kind).label}：{name}（{code}），起算 {since}"))
+    conditions = (
+        StartCondition.objects.open().with_light(on).filter(light__in=warn)
+        .annotate(unit=Coalesce("responsible_unit_id", "project__responsible_unit_id"))
+        .values_list("unit", "project__district_id", "light", "type__name", "due_date", "project__name",
+                     "project__code")
+        .order_by("due_date", "project__code")
+    )
+    for unit, district, light, type_name, due, name, code in conditions:
+        items.append((unit, district, f"{label[light]}开工条件“{type_name}”：{name}（{code}），应于 {due} 前完成"))
+    problems = (
+        Problem.objects.open().with_light(on).filter(light__in=warn)
+        .values_list("responsible_unit_id", "project__district_id", "light", "level", "deadline", "description",
+                     "project__name")
+        .order_by("deadline", "pk")
+    )
+    for unit, district, light, level, deadline, description, name in problems:
+        items.append((unit, district, f"{label[light]}问题（{ProblemLevel(level).label}）：{name}——"
+                                      f"{description[:40]}，办理时限 {deadline}"))
+
+    digests: dict[str, Digest] = {}
+    units = {u.pk: u for u in Unit.objects.exclude(email="")}
+    districts = {d.pk: d for d in District.objects.exclude(email="")}
+    for unit_id, district_id, line in items:
+        for holder, key in ((units.get(unit_id), "unit_id"), (districts.get(district_id), "district_id")):
+            if holder is None:
+                continue
+            digest = digests.setdefault(holder.email, Digest(holder.email, holder.name))
+            if getattr(digest, key) is None:
+                setattr(digest, key, holder.pk)
+            if line not in digest.seen:
+                digest.seen.add(line)
+                digest.lines.append(line)
+    return sorted(digests.values(), key=lambda d: d.recipient)
