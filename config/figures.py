@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bonds import selectors as bond_selectors
 from ledgers import selectors as ledger_selectors
 from projects import selectors as project_selectors
 from projects.selectors import as_of
@@ -17,6 +18,7 @@ def figures(*, year: int, user) -> dict[str, object]:
     data: dict[str, object] = {"year": year, "as_of": as_of(year).isoformat()}
     data.update(project_selectors.headline(year=year, user=user))
     data["ledgers"] = ledger_selectors.figures_section(year=year, user=user)
+    data["bonds"] = bond_selectors.figures_section(year=year, user=user)
     return plain(data)
 
 

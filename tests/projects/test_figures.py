@@ -26,6 +26,8 @@ SEED_2021 = {
     "land_ha": {"industrial": 789, "commercial": 1504},
     "fai_growth_pct": 11.6,
     "fai_streak_months_ge_7": 18,
+    "bonds": {"projects": 145, "amount_wan": 3659800, "change_wan": 1380000,
+              "province_share_projects_pct": 32.9, "province_share_amount_pct": 58.9},
 }
 
 

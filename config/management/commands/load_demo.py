@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from bonds import demo as bond_demo
 from ledgers import demo as ledger_demo
 from projects import demo as project_demo
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("演示数据已存在，未重复载入。")
         ledger_demo.load(stdout=self.stdout)
+        bond_demo.load(stdout=self.stdout)
         accounts = project_demo.ensure_users()
         self.stdout.write("\n演示账号（密码：%s）：" % settings.DEMO_PASSWORD)
         for username, description in accounts:

@@ -1,0 +1,294 @@
+"""Reads of the bonds app: the funnel, the year's issued bonds, province shares, spending progress and debt
+service — each aggregated in the database, as of a date (31 December of a past year, else today).
+
+Every function takes the acting user and counts only the rows that user may see (supervisors: the city).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
+
+from projects.models import today
+from projects.selectors import as_of
+
+from .choices import BondStage, Light
+from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal, add_months, add_years
+
+ZERO = Decimal("0")
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+def _year_range(year: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(year, 1, 1), as_of(year)
+
+
+def _pct(part, whole) -> float | None:
+    """A percentage rounded half-up to one decimal (32.88 → 32.9), or None when there is no whole."""
+    if not whole:
+        return None
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _sum_of(queryset: QuerySet, expression=None) -> Coalesce:
+    total = queryset.order_by().values("bond_project").annotate(total=Sum(expression or F("amount"))).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def months_elapsed(issue_date_path: str, on: datetime.date) -> Case:
+    """Whole months from the issue date to `on`, capped at BOND_SPENDING_MONTHS (0 for later issues).
+
+    Written as date comparisons against constants (issue date ≤ `on` − m months) so that it runs the same
+    on SQLite and PostgreSQL without date arithmetic in SQL.
+    """
+    months = settings.BOND_SPENDING_MONTHS
+    whens = [
+        When(**{f"{issue_date_path}__lte": add_months(on, -m)}, then=Value(m)) for m in range(months, 0, -1)
+    ]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def with_money(queryset: QuerySet, *, on: datetime.date | None = None) -> QuerySet:
+    """Annotate bond projects with their money as of `on` (default today) and the spending light.
+
+    - allocated, disbursed, spent: sums of allocations (issue dated by `on`), disbursements, expenditures;
+    - unspent: disbursed − spent, the money "以拨代支" (paid out but not yet spent);
+    - expected: what should be spent by `on` on the straight line from each issue date to
+      BOND_SPENDING_MONTHS later (month by month);
+    - light: red / yellow / green by how many points spending (spent ÷ allocated) is behind the expected
+      line, using the LIGHTS thresholds for investment behind schedule; "none" when nothing is allocated.
+    """
+    on = on or today()
+    months = settings.BOND_SPENDING_MONTHS
+    lights = settings.LIGHTS
+    allocations = Allocation.objects.filter(bond_project=OuterRef("pk"), issue__issue_date__lte=on)
+    weighted = ExpressionWrapper(F("amount") * months_elapsed("issue__issue_date", on), output_field=MONEY)
+    queryset = queryset.annotate(
+        allocated=_sum_of(allocations),
+        disbursed=_sum_of(Disbursement.objects.filter(bond_project=OuterRef("pk"), paid_on__lte=on)),
+        spent=_sum_of(Expenditure.objects.filter(bond_project=OuterRef("pk"), spent_on__lte=on)),
+        # Σ amount × months elapsed; divided by BOND_SPENDING_MONTHS it is the expected spending.
+        expected_months=_sum_of(allocations, weighted),
+    )
+    # points behind = (expected − spent) ÷ allocated × 100, compared without division:
+    behind_x100 = ExpressionWrapper(F("expected_months") * 100 - F("spent") * (100 * months), output_field=MONEY)
+
+    def allowance(points: int):
+        return ExpressionWrapper(F("allocated") * (months * points), output_field=MONEY)
+
+    return queryset.annotate(
+        unspent=ExpressionWrapper(F("disbursed") - F("spent"), output_field=MONEY),
+        light=Case(
+            When(allocated__lte=0, then=Value(Light.NONE.value)),
+            When(GreaterThan(behind_x100, allowance(lights["behind_schedule_red_points"])), then=Value(Light.RED.value)),
+            When(GreaterThan(behind_x100, allowance(lights["behind_schedule_yellow_points"])),
+                 then=Value(Light.YELLOW.value)),
+            default=Value(Light.GREEN.value),
+            output_field=CharField(),
+        ),
+    )
+
+
+def expected_of(row) -> Decimal:
+    """The expected spending of a row annotated by `with_money`."""
+    return (row.expected_months / settings.BOND_SPENDING_MONTHS).quantize(Decimal("0.01"))
+
+
+def funnel(*, year: int, user) -> list[dict[str, object]]:
+    """Per stage, the year's bond projects now in it (count, requested and approved amounts) and how many
+    have reached it or passed it (早谋划 … 早见效)."""
+    date_fields = ["planned_on", "applied_on", "approved_on", "issued_on", "funded_on", "effective_on"]
+    aggregates = {}
+    for stage, date_field in zip(BondStage.values, date_fields):
+        here = Q(stage=stage)
+        aggregates[f"{stage}_count"] = Count("pk", filter=here)
+        aggregates[f"{stage}_requested"] = Sum("requested_amount", filter=here, default=ZERO)
+        aggregates[f"{stage}_approved"] = Sum("approved_amount", filter=here, default=ZERO)
+        aggregates[f"{stage}_reached"] = Count("pk", filter=Q(**{f"{date_field}__isnull": False}))
+    row = BondProject.objects.for_user(user).filter(year=year).aggregate(**aggregates)
+    return [
+        {
+            "stage": stage,
+            "label": label,
+            "count": row[f"{stage}_count"],
+            "reached": row[f"{stage}_reached"],
+            "requested_wan": row[f"{stage}_requested"],
+            "approved_wan": row[f"{stage}_approved"],
+        }
+        for stage, label in BondStage.choices
+    ]
+
+
+STEPS = [  # (key, from date, to date): 早申报, 早审核, 早发行, 早到位, 早见效
+    ("planned_to_applied", "planned_on", "applied_on"),
+    ("applied_to_approved", "applied_on", "approved_on"),
+    ("approved_to_issued", "approved_on", "issued_on"),
+    ("issued_to_funded", "issued_on", "funded_on"),
+    ("funded_to_effective", "funded_on", "effective_on"),
+]
+
+
+def stage_days(*, year: int, user) -> dict[str, float | None]:
+    """Average days from stage to stage of the year's bond projects (how "早" the pipeline is), over the
+    projects that reached both stages."""
+    aggregates = {
+        key: Avg(ExpressionWrapper(F(to) - F(start), output_field=DurationField()))
+        for key, start, to in STEPS
+    }
+    row = BondProject.objects.for_user(user).filter(year=year).aggregate(**aggregates)
+    return {key: None if value is None else round(value.total_seconds() / 86400, 1) for key, value in row.items()}
+
+
+def issued(*, year: int, user) -> dict[str, object]:
+    """Bonds issued in the year: bond projects with allocations from issues dated in it, and the amount."""
+    first, last = _year_range(year)
+    row = (
+        Allocation.objects.for_user(user)
+        .filter(issue__issue_date__gte=first, issue__issue_date__lte=last)
+        .aggregate(projects=Count("bond_project", distinct=True), amount=Sum("amount", default=ZERO))
+    )
+    return {"projects": row["projects"], "amount_wan": row["amount"].quantize(Decimal("0.01"))}
+
+
+def province_share(*, year: int, user) -> dict[str, object]:
+    """The city's issued projects and amount as shares of the province's (ProvinceTotal of the year)."""
+    mine = issued(year=year, user=user)
+    province = ProvinceTotal.objects.filter(year=year).values("projects", "amount").first()
+    if province is None:
+        return {"province_projects": None, "province_amount_wan": None,
+                "projects_pct": None, "amount_pct": None}
+    return {
+        "province_projects": province["projects"],
+        "province_amount_wan": province["amount"],
+        "projects_pct": _pct(mine["projects"], province["projects"]),
+        "amount_pct": _pct(mine["amount_wan"], province["amount"]),
+    }
+
+
+def spending_progress(*, year: int, user) -> dict[str, object]:
+    """Spending of the bond projects that received money issued in the year, as of the year's as-of date:
+    totals, progress against the expected line, money disbursed but unspent (以拨代支), and lights."""
+    first, last = _year_range(year)
+    ids = Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last).values("bond_project")
+    rows = with_money(BondProject.objects.for_user(user).filter(pk__in=ids), on=last)
+    totals = rows.aggregate(
+        allocated_total=Sum("allocated", default=ZERO),
+        disbursed_total=Sum("disbursed", default=ZERO),
+        spent_total=Sum("spent", default=ZERO),
+        expected_total=Sum("expected_months", default=ZERO),
+        # at least a cent: SQLite sums decimals as floats, so "equal" sums may differ in the 10th place
+        unspent_projects=Count("pk", filter=Q(unspent__gte=Decimal("0.01"))),
+        red=Count("pk", filter=Q(light=Light.RED)),
+        yellow=Count("pk", filter=Q(light=Light.YELLOW)),
+        green=Count("pk", filter=Q(light=Light.GREEN)),
+    )
+    cent = Decimal("0.01")
+    allocated = totals["allocated_total"].quantize(cent)
+    disbursed = totals["disbursed_total"].quantize(cent)
+    spent = totals["spent_total"].quantize(cent)
+    expected = (totals["expected_total"] / settings.BOND_SPENDING_MONTHS).quantize(cent)
+    return {
+        "as_of": last,
+        "allocated_wan": allocated,
+        "disbursed_wan": disbursed,
+        "spent_wan": spent,
+        "expected_wan": expected,
+        "unspent_wan": disbursed - spent,
+        "unspent_projects": totals["unspent_projects"],
+        "progress_pct": _pct(spent, allocated),
+        "expected_pct": _pct(expected, allocated),
+        "lights": {"red": totals["red"], "yellow": totals["yellow"], "green": totals["green"]},
+    }
+
+
+def debt_schedule(issue: BondIssue) -> list[dict[str, object]]:
+    """An issue's debt service: interest (amount × coupon) on each anniversary, principal at maturity.
+
+    This is the simple bullet schedule of most special bonds (年付息、到期一次还本); amortising bonds that
+    repay part of the principal early are not modelled.
+    """
+    interest = (issue.amount * issue.coupon_rate / 100).quantize(Decimal("0.01"))
+    rows = []
+    for n in range(1, issue.term_years + 1):
+        rows.append({
+            "date": add_years(issue.issue_date, n),
+            "interest_wan": interest,
+            "principal_wan": issue.amount if n == issue.term_years else ZERO,
+        })
+    return rows
+
+
+def debt_service(*, user, start: datetime.date | None = None) -> QuerySet:
+    """Bond projects with the interest and principal falling due in the 12 months from `start` (today).
+
+    Interest is paid on each anniversary of the issue up to maturity, so exactly one payment of an
+    allocation falls in a 12-month window when the issue is older than the window's start and matures on
+    or after it; the principal falls due when maturity is inside the window.
+    """
+    start = start or today()
+    end = add_years(start, 1)  # exclusive
+    mine = Allocation.objects.filter(bond_project=OuterRef("pk"))
+    interest = ExpressionWrapper(F("amount") * F("issue__coupon_rate") / 100, output_field=MONEY)
+    return (
+        BondProject.objects.for_user(user)
+        .filter(allocations__isnull=False)
+        .distinct()
+        .annotate(
+            interest_due=_sum_of(mine.filter(issue__issue_date__lt=start, issue__maturity_date__gte=start), interest),
+            principal_due=_sum_of(mine.filter(issue__maturity_date__gte=start, issue__maturity_date__lt=end)),
+        )
+    )
+
+
+def debt_service_total(*, user, start: datetime.date | None = None) -> dict[str, Decimal]:
+    """The city's interest and principal due in the next 12 months."""
+    start = start or today()
+    end = add_years(start, 1)
+    interest = ExpressionWrapper(F("amount") * F("issue__coupon_rate") / 100, output_field=MONEY)
+    row = Allocation.objects.for_user(user).aggregate(
+        interest=Sum(interest, filter=Q(issue__issue_date__lt=start, issue__maturity_date__gte=start), default=ZERO),
+        principal=Sum("amount", filter=Q(issue__maturity_date__gte=start, issue__maturity_date__lt=end), default=ZERO),
+    )
+    return {"interest_wan": row["interest"].quantize(Decimal("0.01")), "principal_wan": row["principal"]}
+
+
+def figures_section(*, year: int, user) -> dict[str, object]:
+    """The bonds section of `manage.py figures` and the overview page."""
+    this_year = issued(year=year, user=user)
+    last_year = issued(year=year - 1, user=user)
+    share = province_share(year=year, user=user)
+    spending = spending_progress(year=year, user=user)
+    return {
+        "projects": this_year["projects"],
+        "amount_wan": this_year["amount_wan"],
+        "change_wan": this_year["amount_wan"] - last_year["amount_wan"],
+        "province_share_projects_pct": share["projects_pct"],
+        "province_share_amount_pct": share["amount_pct"],
+        "previous_year": {"projects": last_year["projects"], "amount_wan": last_year["amount_wan"]},
+        "province": {"projects": share["province_projects"], "amount_wan": share["province_amount_wan"]},
+        "spending": {k: v for k, v in spending.items() if k != "as_of"},
+        "average_days": stage_days(year=year, user=user),
+        "next_year_funnel": {row["stage"]: row["count"] for row in funnel(year=year + 1, user=user)},
+    }
