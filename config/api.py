@@ -10,13 +10,14 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
+from ledgers.api import ROUTES as LEDGER_ROUTES
 from projects.api import ROUTES as PROJECT_ROUTES
 from projects.selectors import latest_year
 
 from .figures import figures
 
 router = DefaultRouter()
-for prefix, viewset in PROJECT_ROUTES:
+for prefix, viewset in [*PROJECT_ROUTES, *LEDGER_ROUTES]:
     router.register(prefix, viewset, basename=prefix)
 
 

@@ -174,6 +174,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectCategoryEnum": "projects.choices.Category",
+        "TaskForceLevelEnum": "projects.choices.TaskForceLevel",
+        "CauseCategoryEnum": "ledgers.choices.CauseCategory",
+        "ProblemLevelEnum": "ledgers.choices.ProblemLevel",
+    },
 }
 
 # Excel import/export (projects.excel). Files wait between preview and confirm in media storage, which

@@ -9,7 +9,14 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from projects.admin_base import ScopedAdmin, ScopedInlineMixin, Transition, TransitionAdminMixin, badge
+from projects.admin_base import (
+    ScopedAdmin,
+    ScopedInlineMixin,
+    Transition,
+    TransitionAdminMixin,
+    VersionedAdminMixin,
+    badge,
+)
 from projects.forms import ReasonForm
 
 from . import services
@@ -98,7 +105,7 @@ class ProgressNoteInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class LedgerEntryAdmin(VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
     list_display = [
         "project_code", "project_name", "district", "kind", "light_badge", "status_badge", "since",
         "cause_category", "responsible_unit", "opened_on", "closed_on", "close_reason",
@@ -117,7 +124,7 @@ class LedgerEntryAdmin(ProjectColumns, TransitionAdminMixin, ScopedAdmin):
     fieldsets = [
         ("台账", {"fields": ["project", "kind", "status_badge", "light_badge", "plan_year", "since", "opened_on"]}),
         ("原因与措施", {"fields": ["cause_category", "cause", "measures", "responsible_unit", "responsible_person",
-                                 "due_date"]}),
+                                 "due_date", "version"]}),
         ("销号", {"fields": ["closed_on", "close_reason", "close_note"]}),
     ]
     transitions = [
@@ -187,7 +194,7 @@ def _may_work_condition(user, condition) -> bool:
 
 
 @admin.register(StartCondition)
-class StartConditionAdmin(ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class StartConditionAdmin(VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
     list_display = [
         "project_code", "project_name", "district", "type", "due_date", "light_badge", "state", "done_on",
         "responsible_unit", "session",
@@ -199,7 +206,7 @@ class StartConditionAdmin(ProjectColumns, TransitionAdminMixin, ScopedAdmin):
     date_hierarchy = "due_date"
     autocomplete_fields = ["responsible_unit"]
     fields = ["project", "type", "due_date", "light_badge", "state", "done_on", "session", "na_reason",
-              "responsible_unit", "note"]
+              "responsible_unit", "note", "version"]
     readonly_fields = ["project", "type", "due_date", "light_badge", "state", "done_on", "session", "na_reason"]
     change_list_template = "ledgers/startcondition_change_list.html"
     transitions = [
@@ -342,7 +349,7 @@ def _may_escalate(user, problem) -> bool:
 
 
 @admin.register(Problem)
-class ProblemAdmin(ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class ProblemAdmin(VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
     list_display = [
         "project_name", "district", "category", "summary", "responsible_unit", "level_badge", "status_badge",
         "light_badge", "deadline", "reported_on",
@@ -376,7 +383,8 @@ class ProblemAdmin(ProjectColumns, TransitionAdminMixin, ScopedAdmin):
         if obj is None:
             return self.add_fields
         return ["project", "category", "description", "responsible_unit", "level_badge", "status_badge",
-                "light_badge", "deadline", "reported_on", "reported_by", "resolution", "solved_on", "closed_on"]
+                "light_badge", "deadline", "reported_on", "reported_by", "resolution", "solved_on", "closed_on",
+                "version"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from concurrency.fields import AutoIncVersionField
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -109,7 +110,8 @@ class LedgerEntry(StateModel):
     )
     responsible_person = models.CharField("责任人", max_length=50, blank=True)
     due_date = models.DateField("计划解决时限", null=True, blank=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "project__district"
     scope_units = ("responsible_unit", "project__responsible_unit")
@@ -288,7 +290,8 @@ class StartCondition(models.Model):
         related_name="conditions",
     )
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "project__district"
     scope_units = ("responsible_unit", "project__responsible_unit")
@@ -359,7 +362,8 @@ class Problem(StateModel):
     resolution = models.TextField("办理结果", blank=True, editable=False)
     solved_on = models.DateField("解决日期", null=True, blank=True, editable=False)
     closed_on = models.DateField("销号日期", null=True, blank=True, editable=False)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "project__district"
     scope_units = ("responsible_unit", "project__responsible_unit")

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from django.db.models import ProtectedError
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -61,8 +61,10 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         if self.instance is not None and "version" in self.fields and "version" not in attrs:
             raise ValidationError({"version": ["修改时必须提交版本号（version）。"]})
         candidate = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        concrete = {f.name for f in candidate._meta.concrete_fields}
         for name, value in attrs.items():
-            setattr(candidate, name, value)
+            if name in concrete:  # relations such as a session's conditions are the service's business
+                setattr(candidate, name, value)
         try:
             # Uniqueness is DRF's job (its validators give field-named messages).
             candidate.full_clean(validate_unique=False, validate_constraints=False)
@@ -78,6 +80,21 @@ ID_PATTERN = r"[0-9]{1,18}"
 
 class ScopedViewSet(viewsets.ModelViewSet):
     """Rows of `model` the user may see; `select_related`/`annotate` belong in `get_base_queryset`."""
+
+    permission_classes = [RolePermissions]
+    lookup_value_regex = ID_PATTERN
+
+    def get_base_queryset(self):
+        return self.queryset
+
+    def get_queryset(self):
+        return self.get_base_queryset().for_user(self.request.user)
+
+
+class ScopedUpdateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """For rows the system creates (ledger entries, scheduled conditions): people read and update them only."""
 
     permission_classes = [RolePermissions]
     lookup_value_regex = ID_PATTERN
@@ -114,6 +131,9 @@ def transition_action(
         data = input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = service(**{object_kwarg: obj}, by=request.user, **data.validated_data)
+        if isinstance(result, type(obj)):
+            # Read it back through the viewset's queryset, so computed fields (light, totals) are present.
+            result = self.get_queryset().get(pk=result.pk)
         serializer_class = output_serializer or self.get_serializer_class()
         return Response(serializer_class(result, context=self.get_serializer_context()).data)
 

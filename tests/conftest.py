@@ -79,6 +79,20 @@ def login():
     return _login
 
 
+@pytest.fixture
+def api():
+    """`api(user)`: a REST client authenticated as `user` (anonymous without one)."""
+    from rest_framework.test import APIClient
+
+    def _api(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return _api
+
+
 def make_project(district: District, **fields) -> Project:
     """A project in `district`; stage and dates other than the defaults go through services, not here."""
     n = next(_serial)

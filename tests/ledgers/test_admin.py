@@ -175,8 +175,11 @@ def test_the_assign_button_is_refused_to_a_clerk(login, clerk, two_districts):
 def test_a_clerk_fills_in_the_cause_and_adds_a_note_in_the_change_form(login, clerk, other_unit, two_districts):
     ours, _ = two_districts
     entry = LedgerEntry.objects.get(project=ours)
-    response = login(clerk).post(reverse("admin:ledgers_ledgerentry_change", args=[entry.pk]), {
-        "cause_category": "relocation", "cause": "剩余3户未签约", "measures": "属地加快征收",
+    client = login(clerk)
+    url = reverse("admin:ledgers_ledgerentry_change", args=[entry.pk])
+    version = client.get(url).context["adminform"].form["version"].value()  # the page's hidden field
+    response = client.post(url, {
+        "version": version, "cause_category": "relocation", "cause": "剩余3户未签约", "measures": "属地加快征收",
         "responsible_unit": other_unit.pk, "responsible_person": "王磊", "due_date": "2031-10-31",
         "notes-TOTAL_FORMS": 1, "notes-INITIAL_FORMS": 0, "notes-0-on": "2021-09-02", "notes-0-text": "召开协调会",
     })

@@ -20,17 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api():
-    def _api(user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-
-    return _api
-
-
-@pytest.fixture
 def pair(chaoyang, nanguan, fgw, project_factory):
     return project_factory(chaoyang, name="朝阳API项目", responsible_unit=fgw), project_factory(nanguan, name="南关API项目")
 
