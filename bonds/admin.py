@@ -15,7 +15,14 @@ from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
 from projects.admin import wan
-from projects.admin_base import ScopedAdmin, ScopedInlineMixin, Transition, TransitionAdminMixin, badge
+from projects.admin_base import (
+    ScopedAdmin,
+    ScopedInlineMixin,
+    Transition,
+    TransitionAdminMixin,
+    VersionedAdminMixin,
+    badge,
+)
 from projects.models import today
 from projects.scoping import EVERYONE
 
@@ -194,7 +201,7 @@ FROZEN_AFTER_APPLYING = ["project", "year", "field", "requested_amount", "covera
 
 
 @admin.register(BondProject)
-class BondProjectAdmin(MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
+class BondProjectAdmin(VersionedAdminMixin, MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
     list_display = [
         "project_code", "project_name", "district", "year", "field", "requested", "approved", "stage_badge",
         "allocated_col", "disbursed_col", "spent_col", "progress_col", "light_badge", "unspent_col",
@@ -211,7 +218,8 @@ class BondProjectAdmin(MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
         "light_badge", "debt_due",
     ]
     fieldsets = [
-        ("申报信息", {"fields": ["project", "year", "field", "requested_amount", "approved_amount", "coverage_ratio"]}),
+        ("申报信息", {"fields": ["project", "year", "field", "requested_amount", "approved_amount", "coverage_ratio",
+                              "version"]}),
         ("一案两书与绩效评估", {"fields": ["implementation_plan", "financial_report", "legal_opinion",
                                      "performance_evaluation", "performance_conclusion"]}),
         ("双入库", {"fields": ["ndrc_approved", "ndrc_approved_on", "finance_approved", "finance_approved_on"]}),

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from concurrency.fields import AutoIncVersionField
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -118,7 +119,8 @@ class BondProject(StateModel):
     effective_on = models.DateField("见效日期", null=True, blank=True, editable=False)
     return_reason = models.CharField("退回原因", max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "project__district"
     scope_units = ("project__responsible_unit",)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
+from bonds.api import ROUTES as BOND_ROUTES
 from ledgers.api import ROUTES as LEDGER_ROUTES
 from projects.api import ROUTES as PROJECT_ROUTES
 from projects.selectors import latest_year
@@ -17,7 +18,7 @@ from projects.selectors import latest_year
 from .figures import figures
 
 router = DefaultRouter()
-for prefix, viewset in [*PROJECT_ROUTES, *LEDGER_ROUTES]:
+for prefix, viewset in [*PROJECT_ROUTES, *LEDGER_ROUTES, *BOND_ROUTES]:
     router.register(prefix, viewset, basename=prefix)
 
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from projects.api_base import (
     ID_PATTERN,
+    OnSerializer,
     ReasonSerializer,
     RolePermissions,
     ScopedUpdateViewSet,
@@ -24,7 +25,6 @@ from .serializers import (
     CloseSerializer,
     EscalateSerializer,
     LedgerEntrySerializer,
-    OnSerializer,
     ProblemSerializer,
     ProgressNoteSerializer,
     ScheduleSerializer,

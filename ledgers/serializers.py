@@ -97,10 +97,6 @@ class ProblemSerializer(ScopedModelSerializer):
         return super().validate(attrs)
 
 
-class OnSerializer(serializers.Serializer):
-    on = serializers.DateField(help_text="日期，不能晚于今天")
-
-
 class CloseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, help_text="销号原因（如调出计划）")
     on = serializers.DateField(required=False, help_text="销号日期，默认今天")

@@ -106,6 +106,10 @@ class ScopedUpdateViewSet(
         return self.get_base_queryset().for_user(self.request.user)
 
 
+class OnSerializer(serializers.Serializer):
+    on = serializers.DateField(help_text="日期，不能晚于今天")
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, help_text="原因（写入历史记录）。")
 

@@ -129,14 +129,16 @@ def allocated(approved_bond_project, supervisor):
 
 
 def post_change(client, bp, allocation, allocation_amount="600", **inlines):
+    url = reverse("admin:bonds_bondproject_change", args=[bp.pk])
     data = {
+        "version": client.get(url).context["adminform"].form["version"].value(),  # the page's hidden field
         "planned_on": "2020-06-01", "ndrc_approved": "on", "ndrc_approved_on": "2020-11-01",
         "finance_approved": "on", "finance_approved_on": "2020-11-05",
         **management(allocations=1, initial_allocations=1, **inlines),
         "allocations-0-id": allocation.pk, "allocations-0-bond_project": bp.pk,
         "allocations-0-issue": allocation.issue_id, "allocations-0-amount": allocation_amount,
     }
-    return client.post(reverse("admin:bonds_bondproject_change", args=[bp.pk]), data)
+    return client.post(url, data)
 
 
 def test_an_inline_disbursement_over_the_allocation_is_an_error_and_writes_nothing(allocated, login, clerk):

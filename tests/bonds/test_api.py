@@ -1,0 +1,120 @@
+"""The bond pipeline over the REST API: same scope, same guards, same money rules as the admin."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bonds import services
+from bonds.choices import BondStage
+from bonds.models import Allocation, BondProject, Disbursement, Expenditure
+from tests.bonds.conftest import approve, make_bond_project, make_issue
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+@pytest.fixture
+def two_bond_projects(chaoyang, nanguan, fgw, project_factory):
+    mine = make_bond_project(project_factory(chaoyang, name="朝阳债券项目", responsible_unit=fgw), documents=False)
+    theirs = make_bond_project(project_factory(nanguan, name="南关债券项目"), documents=False)
+    return mine, theirs
+
+
+def test_each_role_sees_exactly_its_bond_projects(api, clerk, other_clerk, dept_clerk, supervisor, two_bond_projects):
+    def names(user):
+        return {row["project_name"] for row in api(user).get("/api/bond-projects/").json()["results"]}
+
+    assert names(clerk) == {"朝阳债券项目"}
+    assert names(other_clerk) == {"南关债券项目"}
+    assert names(dept_clerk) == {"朝阳债券项目"}
+    assert names(supervisor) == {"朝阳债券项目", "南关债券项目"}
+    assert api().get("/api/bond-projects/").status_code == 401
+    theirs = two_bond_projects[1]
+    assert api(clerk).get(f"/api/bond-projects/{theirs.pk}/").status_code == 404
+    assert api(clerk).post(f"/api/bond-projects/{theirs.pk}/apply/", {"on": "2021-01-05"}).status_code == 404
+
+
+def test_applying_without_the_documents_is_refused_in_chinese(api, clerk, two_bond_projects):
+    mine = two_bond_projects[0]
+    response = api(clerk).post(f"/api/bond-projects/{mine.pk}/apply/", {"on": "2021-01-05"})
+    assert response.status_code == 400 and "实施方案" in str(response.json())
+    assert BondProject.objects.get(pk=mine.pk).stage == BondStage.PLANNING
+
+
+def test_approval_is_for_supervisors_and_a_stale_version_gets_409(api, clerk, supervisor, chaoyang, project_factory):
+    bond_project = make_bond_project(project_factory(chaoyang), requested="1200")
+    services.bond_project_apply(bond_project=bond_project, on=D(2020, 9, 1), by=clerk)
+    BondProject.objects.filter(pk=bond_project.pk).update(ndrc_approved=True, ndrc_approved_on=D(2020, 11, 1),
+                                                          finance_approved=True, finance_approved_on=D(2020, 11, 5))
+    body = {"on": "2020-12-01", "approved_amount": "1000"}
+    assert api(clerk).post(f"/api/bond-projects/{bond_project.pk}/approve/", body).status_code == 403
+    over = api(supervisor).post(f"/api/bond-projects/{bond_project.pk}/approve/", {**body, "approved_amount": "1300"})
+    assert over.status_code == 400
+    approved = api(supervisor).post(f"/api/bond-projects/{bond_project.pk}/approve/", body)
+    assert approved.json()["stage"] == BondStage.APPROVED
+    version = approved.json()["version"]
+    assert api(clerk).patch(f"/api/bond-projects/{bond_project.pk}/", {"coverage_ratio": "1.6",
+                                                                       "version": version}).status_code == 200
+    stale = api(clerk).patch(f"/api/bond-projects/{bond_project.pk}/", {"coverage_ratio": "1.7", "version": version})
+    assert stale.status_code == 409
+
+
+def test_money_over_the_limits_is_refused_and_nothing_is_written(api, supervisor, approved_bond_project):
+    issue = make_issue(amount="5000")
+    client = api(supervisor)
+    over = client.post("/api/allocations/", {"issue": issue.pk, "bond_project": approved_bond_project.pk,
+                                              "amount": "1000.01"})
+    assert over.status_code == 400 and not Allocation.objects.exists()
+    ok = client.post("/api/allocations/", {"issue": issue.pk, "bond_project": approved_bond_project.pk,
+                                            "amount": "1000"})
+    assert ok.status_code == 201
+    too_much = client.post("/api/disbursements/", {"bond_project": approved_bond_project.pk, "paid_on": "2021-04-01",
+                                                    "amount": "1500"})
+    assert too_much.status_code == 400 and not Disbursement.objects.exists()
+    paid = client.post("/api/disbursements/", {"bond_project": approved_bond_project.pk, "paid_on": "2021-04-01",
+                                                "amount": "600"})
+    assert paid.status_code == 201
+    spent = client.post("/api/expenditures/", {"bond_project": approved_bond_project.pk, "spent_on": "2021-05-01",
+                                                "amount": "600.01"})
+    assert spent.status_code == 400 and not Expenditure.objects.exists()
+    # shrinking the disbursement below what is spent is refused too
+    client.post("/api/expenditures/", {"bond_project": approved_bond_project.pk, "spent_on": "2021-05-01",
+                                       "amount": "500"})
+    shrink = client.patch(f"/api/disbursements/{paid.json()['id']}/", {"amount": "400"})
+    assert shrink.status_code == 400 and Disbursement.objects.get().amount == Decimal("600")
+    assert client.delete(f"/api/disbursements/{paid.json()['id']}/").status_code == 400
+
+
+def test_a_clerk_cannot_put_money_on_another_districts_bond_project(api, clerk, nanguan, project_factory, supervisor):
+    theirs = approve(make_bond_project(project_factory(nanguan)), supervisor, amount="500")
+    response = api(clerk).post("/api/disbursements/", {"bond_project": theirs.pk, "paid_on": "2021-04-01",
+                                                        "amount": "1"})
+    assert response.status_code in (400, 403) and not Disbursement.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["/api/bond-projects/", "/api/allocations/", "/api/disbursements/",
+                                 "/api/expenditures/", "/api/bond-issues/"])
+def test_list_queries_do_not_grow_with_rows(api, supervisor, chaoyang, project_factory, url):
+    def add(n):
+        issue = make_issue(amount="1000000", name=None, on=D(2021, 3, 1 + add.calls))
+        add.calls += 1
+        for _ in range(n):
+            bp = approve(make_bond_project(project_factory(chaoyang), requested="100"), supervisor, amount="100")
+            services.allocation_create(issue=issue, bond_project=bp, amount=Decimal("100"), by=supervisor)
+            services.disbursement_create(bond_project=bp, paid_on=D(2021, 4, 1), amount=Decimal("50"), by=supervisor)
+            services.expenditure_create(bond_project=bp, spent_on=D(2021, 5, 1), amount=Decimal("20"), by=supervisor)
+
+    add.calls = 0
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert api(type(supervisor).objects.get(pk=supervisor.pk)).get(url).status_code == 200
+        return len(ctx)
+
+    add(2)
+    few = count()
+    add(10)
+    assert count() == few
