@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import services
+from . import resources, services
 from .admin_base import (
     ScopedAdmin,
     ScopedInlineMixin,
@@ -18,6 +18,7 @@ from .admin_base import (
     badge,
 )
 from .choices import REPORT_STATUS_COLOURS, STAGE_COLOURS, Tier
+from .excel.admin import ExcelAdminMixin
 from .forms import CompleteForm, ReasonForm, RegisterForm, StartForm
 from .models import (
     AnnualPlanEntry,
@@ -139,7 +140,8 @@ class MonthlyReportInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
+class ProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
+    resource_classes = [resources.ProjectResource]
     list_display = [
         "code",
         "name",
@@ -228,7 +230,8 @@ class SitePhotoInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(MonthlyReport)
-class MonthlyReportAdmin(VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
+class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
+    resource_classes = [resources.MonthlyReportResource]
     list_display = [
         "project_code",
         "project_name",
@@ -324,7 +327,8 @@ class MonthlyReportAdmin(VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin)
 
 
 @admin.register(AnnualPlanEntry)
-class AnnualPlanEntryAdmin(VersionedAdminMixin, ScopedAdmin):
+class AnnualPlanEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, ScopedAdmin):
+    resource_classes = [resources.AnnualPlanEntryResource]
     list_display = ["year", "project_code", "project", "kind", "plan_amount", "planned_start_month"]
     list_filter = ["year", "kind", ("project__district", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["project"]
@@ -341,7 +345,8 @@ class AnnualPlanEntryAdmin(VersionedAdminMixin, ScopedAdmin):
 
 
 @admin.register(LandSupply)
-class LandSupplyAdmin(VersionedAdminMixin, ScopedAdmin):
+class LandSupplyAdmin(ExcelAdminMixin, VersionedAdminMixin, ScopedAdmin):
+    resource_classes = [resources.LandSupplyResource]
     list_display = ["parcel_code", "district", "use", "hectares", "supply_date", "contract_start_date", "project_link"]
     list_filter = ["use", ("district", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["district", "project"]

@@ -1,0 +1,50 @@
+"""Export a table to xlsx (streamed, bounded memory), as a user's scope or the whole city.
+
+    python manage.py export_xlsx projects 项目.xlsx [--user clerk_chaoyang]
+    python manage.py export_xlsx projects 项目模板.xlsx --template
+"""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from projects.excel.tables import export_file, get_table, tables, template_file
+from projects.scoping import EVERYONE
+
+
+class Command(BaseCommand):
+    help = "把一张表导出为 xlsx 文件（表头与导入相同）；--template 输出导入模板。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("table", help="表名：" + "、".join(tables()))
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--user", help="只导出该用户管辖范围内的行（默认全市）")
+        parser.add_argument("--template", action="store_true", help="输出导入模板（表头、示例行、填写说明）")
+
+    def handle(self, *args, table, file, user, template, **options):
+        try:
+            resource_class = get_table(table)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        if template:
+            template_file(resource_class, file)
+            self.stdout.write(f"已写出“{resource_class.title}”导入模板：{file}")
+            return
+        reader = EVERYONE
+        if user:
+            try:
+                reader = get_user_model().objects.get(username=user)
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"没有用户“{user}”。") from None
+        self.total = resource_class(user=reader).export_queryset().count()
+        count = export_file(resource_class, file, user=reader, progress=self.progress)
+        self.stdout.write("")
+        self.stdout.write(f"已导出“{resource_class.title}” {count} 行：{file}")
+
+    def progress(self, done: int) -> None:
+        if done == self.total or done % 5000 == 0:
+            width = 30
+            filled = width * done // max(self.total, 1)
+            self.stdout.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} 行", ending="")
+            self.stdout.flush()

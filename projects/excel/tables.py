@@ -1,0 +1,62 @@
+"""The registry of tables (name → resource) and the whole-file operations the admin and commands share.
+
+Each app declares its tables in `<app>/resources.py` with `@register`; the registry imports those modules
+the first time it is asked, so `projects` never imports `ledgers` or `bonds`.
+"""
+
+from __future__ import annotations
+
+from django.utils.module_loading import autodiscover_modules
+
+from ..scoping import EVERYONE
+from .files import write_table, write_template
+from .resources import GENERAL_RULES, ExcelResource
+
+_TABLES: dict[str, type[ExcelResource]] = {}
+_discovered = False
+
+
+def register(resource_class: type[ExcelResource]) -> type[ExcelResource]:
+    """Class decorator: make a resource importable and exportable as `resource_class.table`."""
+    if not resource_class.table or not resource_class.title:
+        raise ValueError(f"{resource_class.__name__} needs `table` and `title`")
+    existing = _TABLES.get(resource_class.table)
+    if existing is not None and existing.__qualname__ != resource_class.__qualname__:
+        raise ValueError(f"table {resource_class.table!r} is already registered by {existing.__name__}")
+    _TABLES[resource_class.table] = resource_class
+    return resource_class
+
+
+def tables() -> dict[str, type[ExcelResource]]:
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("resources")
+        _discovered = True
+    return dict(sorted(_TABLES.items()))
+
+
+def get_table(name: str) -> type[ExcelResource]:
+    found = tables().get(name)
+    if found is None:
+        names = "、".join(f"{key}（{cls.title}）" for key, cls in tables().items())
+        raise LookupError(f"没有名为“{name}”的表。可用的表：{names}")
+    return found
+
+
+def export_file(resource_class: type[ExcelResource], target, *, user=EVERYONE, queryset=None, progress=None) -> int:
+    """Stream the rows `user` may see (narrowed by `queryset`) into an xlsx file; returns the row count."""
+    resource = resource_class(user=user)
+    rows_qs = resource.export_queryset(queryset)
+    fields = resource.get_export_fields()
+    rows = (
+        [resource.export_field(f, obj) for f in fields]
+        for obj in rows_qs.iterator(chunk_size=2000)
+    )
+    return write_table(target, title=resource_class.title, columns=resource_class.columns(), rows=rows,
+                       progress=progress)
+
+
+def template_file(resource_class: type[ExcelResource], target) -> None:
+    """The downloadable template of a table: header, one example row, and the 填写说明 sheet."""
+    write_template(target, title=resource_class.title, columns=resource_class.columns(),
+                   example=resource_class.example_row(), rules=GENERAL_RULES)
