@@ -2,14 +2,10 @@
 every allocation, disbursement and expenditure — created, changed or deleted — goes through `money_apply`,
 which locks the parents before summing, so the API cannot overspend either."""
 
-from rest_framework import viewsets
-from rest_framework.permissions import IsAuthenticated
 
 from projects.api_base import (
-    ID_PATTERN,
     OnSerializer,
     ReasonSerializer,
-    RolePermissions,
     ScopedViewSet,
     transition_action,
 )
@@ -103,14 +99,12 @@ class ExpenditureViewSet(MoneyRowViewSet):
     filterset_fields = ["bond_project", "spent_on"]
 
 
-class ProvinceTotalViewSet(viewsets.ModelViewSet):
-    """The province's totals per year: every signed-in role reads them, supervisors edit them."""
+class ProvinceTotalViewSet(ScopedViewSet):
+    """The province's totals per year: every role reads them, supervisors edit them."""
 
     queryset = ProvinceTotal.objects.order_by("-year")
     serializer_class = ProvinceTotalSerializer
-    permission_classes = [IsAuthenticated, RolePermissions]
     filterset_fields = ["year"]
-    lookup_value_regex = ID_PATTERN
 
 
 ROUTES = [

@@ -9,7 +9,7 @@ from .models import ApprovalSession, LedgerEntry, Problem, ProblemEscalation, Pr
 
 
 class ProgressNoteSerializer(ScopedModelSerializer):
-    author_name = serializers.CharField(source="author.username", read_only=True, default=None)
+    author_name = serializers.CharField(source="author.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = ProgressNote

@@ -1,11 +1,9 @@
 """REST endpoints of the register. Transitions call the same services as the admin buttons."""
 
 from django.db.models import Prefetch
-from rest_framework import viewsets
-from rest_framework.permissions import IsAuthenticated
 
 from . import services
-from .api_base import ID_PATTERN, ReasonSerializer, RolePermissions, ScopedViewSet, transition_action
+from .api_base import ReasonSerializer, ScopedViewSet, transition_action
 from .filters import AnnualPlanEntryFilterSet, LandSupplyFilterSet, MonthlyReportFilterSet, ProjectFilterSet
 from .models import (
     AnnualPlanEntry,
@@ -115,14 +113,12 @@ class LandSupplyViewSet(ScopedViewSet):
     ordering_fields = ["supply_date", "hectares", "parcel_code"]
 
 
-class InvestmentIndicatorViewSet(viewsets.ModelViewSet):
-    """The city's growth figures: every signed-in role reads them, supervisors edit them."""
+class InvestmentIndicatorViewSet(ScopedViewSet):
+    """The city's growth figures: every role reads them, supervisors edit them."""
 
     queryset = InvestmentIndicator.objects.order_by("-year", "-month")
     serializer_class = InvestmentIndicatorSerializer
-    permission_classes = [IsAuthenticated, RolePermissions]
     filterset_fields = ["year", "month"]
-    lookup_value_regex = ID_PATTERN
 
 
 ROUTES = [

@@ -54,7 +54,23 @@ class ScopedModelSerializer(serializers.ModelSerializer):
                 field.queryset = queryset.model._default_manager.for_user(user)
         if "version" in fields and not hasattr(self.Meta.model, "_concurrencymeta"):
             del fields["version"]
+        self._document_blank_and_null(fields)
         return fields
+
+    def _document_blank_and_null(self, fields) -> None:
+        # Read-only fields built from the model forget that it allows "" or null, so the schema would
+        # promise values the API does not keep (e.g. close_reason "" on an open ledger entry).
+        for field in fields.values():
+            if not field.read_only or "." in (field.source or "") or field.source == "*":
+                continue
+            try:
+                model_field = self.Meta.model._meta.get_field(field.source)
+            except Exception:
+                continue
+            if getattr(model_field, "blank", False) and hasattr(field, "allow_blank"):
+                field.allow_blank = True
+            if getattr(model_field, "null", False):
+                field.allow_null = True
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

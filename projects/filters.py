@@ -5,6 +5,7 @@ from django import forms
 from django.db import models
 from django.db.models import Q
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS, remote_queryset
+from django_filters.rest_framework import DjangoFilterBackend
 
 from .choices import Category, Industry, LandUse, PlanKind, ReportStatus, Stage, Tier
 from .models import AnnualPlanEntry, District, LandSupply, MonthlyReport, Project, Unit
@@ -111,6 +112,12 @@ class BaseFilterSet(filters.FilterSet):
 
             form.clean = clean
         return form
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """The API's filter backend: FilterSets built from `filterset_fields` are strict too."""
+
+    filterset_base = BaseFilterSet
 
 
 class ProjectFilterSet(BaseFilterSet):

@@ -598,6 +598,11 @@ class InvestmentIndicator(models.Model):
     note = models.CharField("备注", max_length=200, blank=True)
     history = HistoricalRecords()
 
+    # A city-wide figure: every role reads it (writing is the supervisors' by permission).
+    scope_district = UNRESTRICTED
+    scope_units = UNRESTRICTED
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = verbose_name_plural = "固定资产投资增速"
         ordering = ["-year", "-month"]

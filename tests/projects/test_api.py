@@ -211,3 +211,9 @@ def test_deleting_a_district_still_in_use_is_refused_in_chinese(api, supervisor,
     project_factory(chaoyang)
     response = api(supervisor).delete(f"/api/districts/{chaoyang.pk}/")
     assert response.status_code == 400 and "仍被其他记录引用" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("url", ["/api/province-totals/?year=0.5", "/api/investment-indicators/?year=x",
+                                 "/api/disbursements/?paid_on=", "/api/start-condition-types/?is_active=null"])
+def test_generated_filters_are_strict_too(api, supervisor, url):
+    assert api(supervisor).get(url).status_code == 400
