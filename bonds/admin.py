@@ -23,10 +23,11 @@ from projects.admin_base import (
     VersionedAdminMixin,
     badge,
 )
+from projects.excel.admin import ExcelAdminMixin
 from projects.models import today
 from projects.scoping import EVERYONE
 
-from . import selectors, services
+from . import resources, selectors, services
 from .choices import BOND_STAGE_COLOURS, LIGHT_COLOURS, BondStage, Light
 from .forms import ApplyForm, ApproveForm, BondIssueForm, EffectiveForm, MoneyInlineFormSet, MoneyPlan, MoneyRowForm, ReturnForm
 from .models import STAGES_FROM, Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal
@@ -183,13 +184,15 @@ class AllocationAdmin(MoneyRowAdmin):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(MoneyRowAdmin):
+class DisbursementAdmin(ExcelAdminMixin, MoneyRowAdmin):
+    resource_classes = [resources.DisbursementResource]
     list_display = ["paid_on", "project_name", "district", "money", "note"]
     date_hierarchy = "paid_on"
 
 
 @admin.register(Expenditure)
-class ExpenditureAdmin(MoneyRowAdmin):
+class ExpenditureAdmin(ExcelAdminMixin, MoneyRowAdmin):
+    resource_classes = [resources.ExpenditureResource]
     list_display = ["spent_on", "project_name", "district", "money", "purpose"]
     date_hierarchy = "spent_on"
 
@@ -201,7 +204,8 @@ FROZEN_AFTER_APPLYING = ["project", "year", "field", "requested_amount", "covera
 
 
 @admin.register(BondProject)
-class BondProjectAdmin(VersionedAdminMixin, MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
+class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
+    resource_classes = [resources.BondProjectResource]
     list_display = [
         "project_code", "project_name", "district", "year", "field", "requested", "approved", "stage_badge",
         "allocated_col", "disbursed_col", "spent_col", "progress_col", "light_badge", "unspent_col",

@@ -17,9 +17,10 @@ from projects.admin_base import (
     VersionedAdminMixin,
     badge,
 )
+from projects.excel.admin import ExcelAdminMixin
 from projects.forms import ReasonForm
 
-from . import services
+from . import resources, services
 from .choices import (
     ENTRY_STATUS_COLOURS,
     LIGHT_COLOURS,
@@ -105,7 +106,8 @@ class ProgressNoteInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+    resource_classes = [resources.LedgerEntryResource]
     list_display = [
         "project_code", "project_name", "district", "kind", "light_badge", "status_badge", "since",
         "cause_category", "responsible_unit", "opened_on", "closed_on", "close_reason",
@@ -194,7 +196,8 @@ def _may_work_condition(user, condition) -> bool:
 
 
 @admin.register(StartCondition)
-class StartConditionAdmin(VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class StartConditionAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+    resource_classes = [resources.StartConditionResource]
     list_display = [
         "project_code", "project_name", "district", "type", "due_date", "light_badge", "state", "done_on",
         "responsible_unit", "session",
@@ -349,7 +352,8 @@ def _may_escalate(user, problem) -> bool:
 
 
 @admin.register(Problem)
-class ProblemAdmin(VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+    resource_classes = [resources.ProblemResource]
     list_display = [
         "project_name", "district", "category", "summary", "responsible_unit", "level_badge", "status_badge",
         "light_badge", "deadline", "reported_on",

@@ -66,6 +66,7 @@ def _xlsx_response(path: str, filename: str) -> FileResponse:
 
 class ExcelAdminMixin(ImportExportMixin):
     import_template_name = "excel/import.html"
+    import_export_change_list_template = "excel/change_list.html"
     import_form_class = ExcelImportForm
     skip_export_form = True  # the export is the changelist as filtered, every column
 

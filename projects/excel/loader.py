@@ -37,9 +37,9 @@ class NaturalKeyLoader(BaseInstanceLoader):
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             lookup = {f"{name}__in": {k[i] for k in chunk} for i, name in enumerate(self.attnames)}
-            for instance in resource.get_queryset().filter(**lookup):
+            for instance in resource.matchable(resource.get_queryset()).filter(**lookup):
                 self.found[self.instance_key(instance)] = instance
-            everywhere = model._default_manager.filter(**lookup).values_list(*self.attnames)
+            everywhere = resource.matchable(model._default_manager.all()).filter(**lookup).values_list(*self.attnames)
             self.outside.update(k for k in everywhere if tuple(k) not in self.found)
 
     def row_key(self, row) -> tuple | None:

@@ -148,6 +148,11 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     def get_queryset(self):
         return self._meta.model.objects.for_user(self.user).select_related(*self.select_related)
 
+    def matchable(self, queryset):
+        """The rows a file's keys are matched against, in or out of scope: all by default; a table whose key
+        repeats over time (ledger entries: one open entry per project and kind) narrows it to the live ones."""
+        return queryset
+
     def export_queryset(self, queryset=None):
         """Rows to export, in natural-key order; `queryset` (e.g. an admin changelist's) narrows them."""
         qs = self.get_queryset()
@@ -199,6 +204,21 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
         for f in self.fields.values():
             if isinstance(f.widget, values.ProjectCodeWidget) and f.column_name in dataset.headers:
                 f.widget.preload(dataset[f.column_name])
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        super().after_init_instance(instance, new, row, **kwargs)
+        if not new:
+            # What is stored, before the file's values are set: for rules on what a file may change (`changed`).
+            instance._excel_stored = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+    @staticmethod
+    def changed(instance, name: str) -> bool:
+        """Whether the file changes the stored value of field `name` (never for new rows)."""
+        stored = getattr(instance, "_excel_stored", None)
+        if stored is None:
+            return False
+        attname = instance._meta.get_field(name).attname
+        return stored[attname] != getattr(instance, attname)
 
     def before_import_row(self, row, **kwargs):
         number = kwargs.get("row_number")
