@@ -24,6 +24,18 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="版本已过期：记�
 
 
 class DocumentedErrorsSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            # Amounts are returned as exact strings ("3659800.00") and accepted as strings or JSON numbers.
+            number = {"type": "number", **{k: schema[k] for k in ("minimum", "maximum") if k in schema}}
+            string = {k: v for k, v in schema.items() if k not in ("minimum", "maximum", "description")}
+            documented = {"oneOf": [string, number]}
+            if "description" in schema:
+                documented["description"] = schema["description"]
+            return documented
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
