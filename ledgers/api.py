@@ -85,7 +85,7 @@ class StartConditionViewSet(ScopedUpdateViewSet):
 
     @extend_schema(summary="倒排工期：生成开工条件", request=ScheduleSerializer,
                    responses=StartConditionSerializer(many=True))
-    @action(detail=False, methods=["post"], pagination_class=None)
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def schedule(self, request):
         data = ScheduleSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)

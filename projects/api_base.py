@@ -60,11 +60,12 @@ class ScopedModelSerializer(serializers.ModelSerializer):
     def _document_blank_and_null(self, fields) -> None:
         # Read-only fields built from the model forget that it allows "" or null, so the schema would
         # promise values the API does not keep (e.g. close_reason "" on an open ledger entry).
-        for field in fields.values():
-            if not field.read_only or "." in (field.source or "") or field.source == "*":
+        for name, field in fields.items():
+            source = field.source or name  # fields are not bound yet: an unset source means the name
+            if not field.read_only or "." in source or source == "*":
                 continue
             try:
-                model_field = self.Meta.model._meta.get_field(field.source)
+                model_field = self.Meta.model._meta.get_field(source)
             except Exception:
                 continue
             if getattr(model_field, "blank", False) and hasattr(field, "allow_blank"):
