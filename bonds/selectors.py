@@ -292,3 +292,38 @@ def figures_section(*, year: int, user) -> dict[str, object]:
         "average_days": stage_days(year=year, user=user),
         "next_year_funnel": {row["stage"]: row["count"] for row in funnel(year=year + 1, user=user)},
     }
+
+
+# --- status pages ------------------------------------------------------------------------------------------
+
+
+def spending_rows(*, year: int, user):
+    """The bond projects behind `spending_progress`, one row each with its money and light, red first."""
+    first, last = _year_range(year)
+    ids = Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last).values("bond_project")
+    rows = with_money(BondProject.objects.for_user(user).filter(pk__in=ids), on=last)
+    rank = Case(
+        When(light=Light.RED.value, then=Value(0)), When(light=Light.YELLOW.value, then=Value(1)),
+        When(light=Light.GREEN.value, then=Value(2)), default=Value(3), output_field=IntegerField(),
+    )
+    return rows.annotate(rank=rank).select_related("project", "project__district").order_by(
+        "rank", "-allocated", "project__code"
+    )
+
+
+def funnel_chart(rows: list[dict[str, object]]) -> dict[str, object]:
+    """The funnel as chart data: per stage the projects that reached it and the approved amount there."""
+    return {
+        "kind": "bar",
+        "categories": [r["label"] for r in rows],
+        "series": [
+            {"name": "到达该阶段（个）", "data": [r["reached"] for r in rows]},
+            {"name": "处于该阶段（个）", "data": [r["count"] for r in rows]},
+        ],
+        "unit": "个",
+    }
+
+
+def for_project(project, *, user, on: datetime.date | None = None):
+    """A project's bond projects with their money and spending light (as of `on`, today by default)."""
+    return with_money(BondProject.objects.for_user(user).filter(project=project), on=on).order_by("-year", "pk")

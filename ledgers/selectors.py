@@ -333,3 +333,106 @@ def reminder_digests(*, on: datetime.date) -> list[Digest]:
                 digest.seen.add(line)
                 digest.lines.append(line)
     return sorted(digests.values(), key=lambda d: d.recipient)
+
+
+# --- status pages ------------------------------------------------------------------------------------------
+
+LIGHT_ORDER = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.OFF: 3}
+
+
+def _entry_light_at(day: datetime.date):
+    """The entry's light on `day` for entries still open then (with_light, without today's status)."""
+    from django.conf import settings
+    from django.db.models import Case, CharField, Value, When
+
+    cfg = settings.LIGHTS
+    by_months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND])
+    by_days = Q(kind=LedgerKind.NOT_REGISTERED)
+    return Case(
+        When(by_months & Q(since__lte=add_months(day, -cfg["not_started_red_months"])), then=Value(Light.RED.value)),
+        When(by_months & Q(since__lte=add_months(day, -cfg["not_started_yellow_months"])),
+             then=Value(Light.YELLOW.value)),
+        When(by_days & Q(since__lte=day - datetime.timedelta(days=cfg["not_registered_red_days"])),
+             then=Value(Light.RED.value)),
+        When(by_days & Q(since__lte=day - datetime.timedelta(days=cfg["not_registered_yellow_days"])),
+             then=Value(Light.YELLOW.value)),
+        default=Value(Light.GREEN.value),
+        output_field=CharField(),
+    )
+
+
+def _light_rank():
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(*[When(light=light.value, then=Value(rank)) for light, rank in LIGHT_ORDER.items()],
+                default=Value(9), output_field=IntegerField())
+
+
+def open_entries(*, year: int, user, kind: str | None = None, district_id: int | None = None):
+    """The year's entries still open on its as-of date, with their light then: red first, oldest first."""
+    day = as_of(year)
+    entries = _entries_of_year(year, user).exclude(_closed_by(day))
+    if kind:
+        entries = entries.filter(kind=kind)
+    if district_id:
+        entries = entries.filter(project__district_id=district_id)
+    return (
+        entries.annotate(light=_entry_light_at(day))
+        .annotate(rank=_light_rank())
+        .select_related("project", "project__district", "responsible_unit", "project__responsible_unit")
+        .order_by("rank", "since", "kind", "project__code")
+    )
+
+
+def problem_matrix(*, year: int, user) -> list[dict[str, object]]:
+    """Problems of the year (reported by its as-of date, not closed before it) by level × current status."""
+    from .choices import ProblemStatus
+
+    day = as_of(year)
+    problems = Problem.objects.for_user(user).filter(reported_on__lte=day).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=datetime.date(year, 1, 1))
+    )
+    aggregates = {"total": Count("pk")}
+    for status in ProblemStatus:
+        aggregates[status.value] = Count("pk", filter=Q(status=status.value))
+    rows = {r["level"]: r for r in problems.values("level").annotate(**aggregates).order_by("level")}
+    return [
+        {"level": level.label, "total": rows.get(level.value, {}).get("total", 0),
+         "statuses": [rows.get(level.value, {}).get(status.value, 0) for status in ProblemStatus]}
+        for level in ProblemLevel
+    ]
+
+
+def open_problems(*, year: int, user):
+    """Problems still unsolved on the year's as-of date, with their deadline light then, red first."""
+    from django.db.models import Case, CharField, Value, When
+
+    from django.conf import settings
+
+    day = as_of(year)
+    soon = day + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
+    solved_by = Q(solved_on__isnull=False, solved_on__lte=day)
+    light = Case(
+        When(deadline__lt=day, then=Value(Light.RED.value)),
+        When(deadline__lte=soon, then=Value(Light.YELLOW.value)),
+        default=Value(Light.GREEN.value), output_field=CharField(),
+    )
+    return (
+        Problem.objects.for_user(user).filter(reported_on__lte=day).exclude(solved_by)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=day))
+        .annotate(light=light).annotate(rank=_light_rank())
+        .select_related("project", "project__district", "responsible_unit")
+        .order_by("rank", "deadline", "pk")
+    )
+
+
+def for_project(project, *, user, on: datetime.date | None = None) -> dict[str, object]:
+    """A project's entries, start conditions (by due date, 倒排) and problems, each with its light today."""
+    return {
+        "entries": LedgerEntry.objects.for_user(user).filter(project=project).with_light(on)
+        .select_related("responsible_unit").order_by("status", "kind", "since"),
+        "conditions": StartCondition.objects.for_user(user).filter(project=project).with_light(on)
+        .select_related("type", "responsible_unit", "session").order_by("due_date", "type__order"),
+        "problems": Problem.objects.for_user(user).filter(project=project).with_light(on)
+        .select_related("responsible_unit").order_by("-reported_on", "pk"),
+    }

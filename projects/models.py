@@ -259,6 +259,12 @@ class Project(StateModel):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
+    def get_absolute_url(self) -> str:
+        """The project's status page (also the admin change form's “在站点上查看” link)."""
+        from django.urls import reverse
+
+        return reverse("project-detail", args=[self.code])
+
     @property
     def tier(self) -> str:
         return tier_of(self.total_investment)

@@ -144,3 +144,223 @@ def headline(*, year: int, user) -> dict[str, object]:
         "fai_growth_pct": growth["growth_pct"],
         "fai_streak_months_ge_7": growth["streak_months"],
     }
+
+
+# --- status pages (projects page, project page, overview) -------------------------------------------------
+
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+ZERO = Decimal("0")
+
+
+def months_elapsed(year: int) -> int:
+    """Months of `year` elapsed by its as-of date: 12 for a past year, this month's number for this year."""
+    return as_of(year).month
+
+
+def schedule_pct(year: int) -> Decimal:
+    """序时进度 as a percentage of the annual plan: months elapsed ÷ 12."""
+    return (Decimal(months_elapsed(year)) * 100 / 12).quantize(Decimal("0.1"))
+
+
+def _pct(part, whole) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+def _plan_of(year: int):
+    from .models import AnnualPlanEntry
+
+    return AnnualPlanEntry.objects.filter(project=OuterRef("pk"), year=year)
+
+
+def _reports_of(year: int):
+    from .models import MonthlyReport
+
+    return MonthlyReport.objects.filter(project=OuterRef("pk"), year=year, month__lte=months_elapsed(year))
+
+
+def _subquery_sum(queryset, field: str) -> Coalesce:
+    from django.db.models import Subquery, Value
+
+    total = queryset.order_by().values("project").annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def of_year(projects, *, year: int):
+    """The year's projects among `projects`: in the year's plan or built (在建) in it."""
+    return projects.filter(Exists(_plan_of(year)) | built_in_q(year))
+
+
+def with_progress(projects, *, year: int):
+    """Annotate projects with the year's plan and its progress, and the light of 投资完成率 against 序时进度.
+
+    - plan_kind, plan_investment: the year's plan entry (kind, 年度计划投资), 0 when not in the plan;
+    - completed: investment reported for the months of the year up to its as-of date (月报 amounts);
+    - light: red / yellow / green by how many points completion is behind 序时进度 (LIGHTS thresholds),
+      "none" without a planned investment. Compared without division: (plan × m ÷ 12 − done) × 100 >
+      plan × points ⟺ plan × m × 100 − done × 1200 > plan × points × 12.
+    """
+    from django.db.models import Case, CharField, Subquery, Value, When
+    from django.db.models.lookups import GreaterThan
+
+    m = months_elapsed(year)
+    lights = settings.LIGHTS
+    plan = _plan_of(year)
+    projects = projects.annotate(
+        plan_kind=Subquery(plan.values("kind")[:1]),
+        plan_investment=Coalesce(Subquery(plan.values("planned_investment")[:1]), Value(ZERO), output_field=MONEY),
+        completed=_subquery_sum(_reports_of(year), "amount"),
+    )
+    behind = ExpressionWrapper(F("plan_investment") * (m * 100) - F("completed") * 1200, output_field=MONEY)
+
+    def allowance(points: int):
+        return ExpressionWrapper(F("plan_investment") * (points * 12), output_field=MONEY)
+
+    return projects.annotate(
+        light=Case(
+            When(plan_investment__lte=0, then=Value("none")),
+            When(GreaterThan(behind, allowance(lights["behind_schedule_red_points"])), then=Value("red")),
+            When(GreaterThan(behind, allowance(lights["behind_schedule_yellow_points"])), then=Value("yellow")),
+            default=Value("green"),
+            output_field=CharField(),
+        )
+    )
+
+
+def _started_q(year: int, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}actual_start__isnull": False, f"{prefix}actual_start__lte": as_of(year)})
+
+
+def progress_summary(projects, *, year: int) -> dict[str, object]:
+    """开工率 and 投资完成率 against 序时进度 of `projects` (already scoped and filtered), in one query."""
+    from .choices import PlanKind
+
+    rows = with_progress(projects, year=year)
+    new_start = Q(plan_kind=PlanKind.NEW_START)
+    row = rows.aggregate(
+        projects=Count("pk"),
+        investment=Sum("total_investment", default=ZERO),
+        planned_new=Count("pk", filter=new_start),
+        started_new=Count("pk", filter=new_start & _started_q(year)),
+        plan_total=Sum("plan_investment", default=ZERO),
+        completed_total=Sum("completed", default=ZERO),
+        red=Count("pk", filter=Q(light="red")),
+        yellow=Count("pk", filter=Q(light="yellow")),
+        green=Count("pk", filter=Q(light="green")),
+    )
+    cent = Decimal("0.01")
+    plan_investment = Decimal(row["plan_total"]).quantize(cent)
+    completed = Decimal(row["completed_total"]).quantize(cent)
+    return {
+        "projects": row["projects"],
+        "investment_wan": Decimal(row["investment"]).quantize(cent),
+        "planned_new": row["planned_new"],
+        "started_new": row["started_new"],
+        "start_rate_pct": _pct(row["started_new"], row["planned_new"]),
+        "plan_investment_wan": plan_investment,
+        "completed_wan": completed,
+        "completion_pct": _pct(completed, plan_investment),
+        "schedule_pct": schedule_pct(year),
+        "lights": {"red": row["red"], "yellow": row["yellow"], "green": row["green"]},
+    }
+
+
+def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
+    """`progress_summary` per group of `field` ("district" or "industry"), one query for all groups."""
+    from .choices import Industry, PlanKind
+
+    rows = with_progress(projects, year=year)
+    new_start = Q(plan_kind=PlanKind.NEW_START)
+    if field == "district":
+        keys, order = ["district_id", "district__name"], ["district__sort_order", "district__name"]
+        keys.append("district__sort_order")
+    else:
+        keys, order = ["industry"], ["industry"]
+    grouped = (
+        rows.values(*keys)
+        .annotate(
+            n=Count("pk"),
+            investment=Sum("total_investment", default=ZERO),
+            planned_new=Count("pk", filter=new_start),
+            started_new=Count("pk", filter=new_start & _started_q(year)),
+            plan_total=Sum("plan_investment", default=ZERO),
+            done=Sum("completed", default=ZERO),
+            red=Count("pk", filter=Q(light="red")),
+        )
+        .order_by(*order)
+    )
+    cent = Decimal("0.01")
+    labels = dict(Industry.choices)
+    return [
+        {
+            "key": r["district_id"] if field == "district" else r["industry"],
+            "label": r["district__name"] if field == "district" else labels.get(r["industry"], r["industry"]),
+            "projects": r["n"],
+            "investment_wan": Decimal(r["investment"]).quantize(cent),
+            "planned_new": r["planned_new"],
+            "started_new": r["started_new"],
+            "start_rate_pct": _pct(r["started_new"], r["planned_new"]),
+            "plan_investment_wan": Decimal(r["plan_total"]).quantize(cent),
+            "completed_wan": Decimal(r["done"]).quantize(cent),
+            "completion_pct": _pct(r["done"], r["plan_total"]),
+            "red": r["red"],
+        }
+        for r in grouped
+    ]
+
+
+def tier_projects(*, year: int, user, tier: str = Tier.Y100):
+    """The projects built in the year at or above `tier` (the overview's 100亿+ list), largest first."""
+    return (
+        Project.objects.for_user(user)
+        .filter(built_in_q(year), total_investment__gte=TIER_FLOORS_WAN[tier])
+        .select_related("district")
+        .order_by("-total_investment", "code")
+    )
+
+
+def tier_chart(table: dict[str, dict[str, object]]) -> dict[str, object]:
+    """The tier table as chart data (labels, counts, last year's counts)."""
+    return {
+        "kind": "bar",
+        "unit": "个",
+        "categories": [Tier(t).label for t in table],
+        "series": [
+            {"name": "今年", "data": [row["count"] for row in table.values()]},
+            {"name": "上年", "data": [row["count"] - row["change"] for row in table.values()]},
+        ],
+    }
+
+
+def stage_timeline(project):
+    """The project's stage changes from its history, oldest first: each row where the stage differs from the
+    row before (the first row is its creation). One query, filtered in the database with a window."""
+    from django.db.models import Window
+    from django.db.models.functions import Lag
+
+    history = project.history.model.objects.filter(id=project.pk)
+    return (
+        history.annotate(previous=Window(Lag("stage"), order_by=[F("history_date").asc(), F("history_id").asc()]))
+        .filter(Q(previous__isnull=True) | ~Q(previous=F("stage")))
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+
+
+def monthly_series(project, *, year: int) -> dict[str, object]:
+    """The project's investment by month of `year` (reported, and cumulative) against its plan's schedule line."""
+    from django.db.models import Window
+
+    from .models import MonthlyReport
+
+    rows = list(
+        MonthlyReport.objects.filter(project=project, year=year)
+        .annotate(cumulative=Window(Sum("amount"), order_by=F("month").asc()))
+        .order_by("month")
+        .values("month", "amount", "cumulative", "status")
+    )
+    plan = project.plan_entries.filter(year=year).values("planned_investment", "kind").first()
+    planned = plan["planned_investment"] if plan else None
+    return {"year": year, "rows": rows, "plan_investment_wan": planned,
+            "plan_kind": plan["kind"] if plan else None}

@@ -1,0 +1,90 @@
+"""The special bonds' status page (专项债券): the funnel, time between stages, spending, province shares."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.urls import reverse
+
+from projects.selectors import as_of
+from projects.views import PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, year_choices
+
+from . import selectors
+
+STEP_SHORT = {"planned_to_applied": "→申报", "applied_to_approved": "→审核通过", "approved_to_issued": "→发行",
+              "issued_to_funded": "→资金到位", "funded_to_effective": "→见效"}
+LIGHT_COLOURS = ["#c0392b", "#d4a017", "#2e8540"]
+STEP_LABELS = {
+    "planned_to_applied": "谋划 → 申报（早申报）",
+    "applied_to_approved": "申报 → 审核通过",
+    "approved_to_issued": "审核通过 → 发行（早发行）",
+    "issued_to_funded": "发行 → 资金到位（早到位）",
+    "funded_to_effective": "资金到位 → 见效（早见效）",
+}
+
+
+@login_required
+def bond_overview(request):
+    user = request.user
+    year = page_year(request)
+    funnel = selectors.funnel(year=year, user=user)
+    days = selectors.stage_days(year=year, user=user)
+    this_year = selectors.issued(year=year, user=user)
+    last_year = selectors.issued(year=year - 1, user=user)
+    share = selectors.province_share(year=year, user=user)
+    spending = selectors.spending_progress(year=year, user=user)
+    rows = selectors.spending_rows(year=year, user=user)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def spending_row(b):
+        allocated = b.allocated
+        return [
+            Link(b.project.name, b.project.get_absolute_url()), b.project.district.name, b.get_stage_display(),
+            allocated, b.disbursed, b.spent, b.unspent, b.light,
+            Link("详情", reverse("admin:bonds_bondproject_change", args=[b.pk])),
+        ]
+
+    tables = [
+        Table("funnel", "项目漏斗（按阶段）", [
+            Column("阶段"), Column("处于该阶段（个）", "int"), Column("到达或经过（个）", "int"),
+            Column("申报金额（万元）", "money"), Column("审核金额（万元）", "money"),
+        ], [[r["label"], r["count"], r["reached"], r["requested_wan"], r["approved_wan"]] for r in funnel],
+            note=f"{year}年度的专项债项目，按当前阶段计。"),
+        Table("steps", "阶段间平均用时", [Column("环节", width=28), Column("平均天数", "num")],
+              [[STEP_LABELS[k], v] for k, v in days.items()]),
+        Table("issued", "发行与全省占比", [
+            Column("年度"), Column("发行项目（个）", "int"), Column("发行金额（万元）", "money"),
+            Column("全省项目（个）", "int"), Column("全省金额（万元）", "money"), Column("项目数占全省", "pct"),
+            Column("金额占全省", "pct"),
+        ], [
+            [f"{year}年", this_year["projects"], this_year["amount_wan"], share["province_projects"],
+             share["province_amount_wan"], share["projects_pct"], share["amount_pct"]],
+            [f"{year - 1}年", last_year["projects"], last_year["amount_wan"], None, None, None, None],
+            ["比上年增减", this_year["projects"] - last_year["projects"], this_year["amount_wan"] - last_year["amount_wan"],
+             None, None, None, None],
+        ]),
+        Table("spending", "资金支出进度（红灯在前）", [
+            Column("项目", width=30), Column("属地"), Column("阶段"), Column("已分配（万元）", "money"),
+            Column("已拨付（万元）", "money"), Column("已支出（万元）", "money"), Column("以拨代支（万元）", "money"),
+            Column("灯", "light"), Column("后台"),
+        ], [spending_row(b) for b in page.object_list], export_rows=(spending_row(b) for b in rows.iterator()),
+            page=page, footer=["合计", "", "", spending["allocated_wan"], spending["disbursed_wan"],
+                               spending["spent_wan"], spending["unspent_wan"], "", ""],
+            note="支出进度 = 已支出 ÷ 已分配，发行后6个月内应支出完毕；落后进度线10–30个百分点为黄灯，超过30个百分点为红灯。"),
+    ]
+    context = {
+        "nav": "bonds", "year": year, "years": year_choices(year), "as_of": as_of(year),
+        "this_year": this_year, "last_year": last_year, "change_wan": this_year["amount_wan"] - last_year["amount_wan"],
+        "share": share, "spending": spending,
+        "page_query": query_with(request, page=None, format=None, table=None),
+        "admin_url": reverse("admin:bonds_bondproject_changelist"),
+        "charts": {
+            "funnel": selectors.funnel_chart(funnel),
+            "steps": {"kind": "bar", "unit": "天", "categories": [STEP_SHORT[k] for k in days],
+                      "series": [{"name": "平均天数", "data": list(days.values())}]},
+            "lights": {"kind": "pie", "categories": ["红灯", "黄灯", "绿灯"], "colors": LIGHT_COLOURS,
+                       "series": [{"name": "项目", "data": [spending["lights"]["red"], spending["lights"]["yellow"],
+                                                          spending["lights"]["green"]]}]},
+        },
+    }
+    return render_page(request, "bonds/overview.html", context, tables, filename="专项债券")

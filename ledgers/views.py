@@ -1,0 +1,107 @@
+"""The ledgers' status page (台账): clearance per kind, causes, districts and units, what is overdue, problems."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.urls import reverse
+
+from projects.models import District
+from projects.selectors import as_of
+from projects.views import PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, year_choices
+
+from . import selectors
+from .choices import LedgerKind, ProblemStatus
+
+
+def _unit(unit) -> str:
+    return (unit.short_name or unit.name) if unit else ""
+
+
+@login_required
+def ledger_overview(request):
+    user = request.user
+    year = page_year(request)
+    kind = request.GET.get("kind") if request.GET.get("kind") in LedgerKind.values else None
+    district = request.GET.get("district", "")
+    district_id = int(district) if district.isdigit() and len(district) < 10 else None
+    totals = selectors.ledger_totals(year=year, user=user)
+    breakdowns = selectors.ledger_breakdowns(year=year, user=user)
+    problems = selectors.problem_totals(year=year, user=user)
+    matrix = selectors.problem_matrix(year=year, user=user)
+    entries = selectors.open_entries(year=year, user=user, kind=kind, district_id=district_id)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    open_problems = selectors.open_problems(year=year, user=user)
+    problem_page = Paginator(open_problems, PAGE_SIZE).get_page(1)
+
+    def entry_row(e):
+        return [
+            Link(e.project.name, e.project.get_absolute_url()), e.project.district.name, e.get_kind_display(),
+            e.since, e.get_cause_category_display(), _unit(e.responsible_unit or e.project.responsible_unit),
+            e.due_date, e.light, Link("填报", reverse("admin:ledgers_ledgerentry_change", args=[e.pk])),
+        ]
+
+    def problem_row(p):
+        return [
+            Link(p.project.name, p.project.get_absolute_url()), p.project.district.name, p.description,
+            _unit(p.responsible_unit), p.get_level_display(), p.get_status_display(), p.deadline, p.light,
+            Link("办理", reverse("admin:ledgers_problem_change", args=[p.pk])),
+        ]
+
+    rate_columns = [Column("条目", "int"), Column("已销号", "int"), Column("未销号", "int"), Column("清零进度", "pct")]
+    entry_columns = [
+        Column("项目", width=30), Column("属地"), Column("台账"), Column("起算日期", "date"), Column("原因分类"),
+        Column("责任单位"), Column("计划解决时限", "date"), Column("灯", "light"), Column("后台"),
+    ]
+    cause_rows = [
+        [LedgerKind(k).label, cause, v["total"], v["closed"], v["open"]]
+        for k, causes in breakdowns["by_cause"].items() for cause, v in causes.items()
+    ]
+    tables = [
+        Table("kinds", "各类台账清零进度", [Column("台账"), *rate_columns, Column("红灯", "int")], [
+            [Link(t["label"], "?" + query_with(request, kind=k, page=None, format=None, table=None)),
+             t["total"], t["closed"], t["open"], t["clearance_pct"], t["overdue"]] for k, t in totals.items()
+        ]),
+        Table("causes", "原因分类", [Column("台账"), Column("原因分类"), Column("条目", "int"), Column("已销号", "int"),
+                                      Column("未销号", "int")], cause_rows),
+        Table("districts", "分属地", [Column("属地"), *rate_columns], [
+            [name, v["total"], v["closed"], v["open"], v["clearance_pct"]]
+            for name, v in breakdowns["by_district"].items()
+        ]),
+        Table("units", "分责任单位", [Column("责任单位"), *rate_columns], [
+            [name, v["total"], v["closed"], v["open"], v["clearance_pct"]] for name, v in breakdowns["by_unit"].items()
+        ]),
+        Table("open", "未销号台账（红灯在前）", entry_columns, [entry_row(e) for e in page.object_list],
+              export_rows=(entry_row(e) for e in entries.iterator()), page=page,
+              note="红灯：计划开工月份（或合同约定开工日期）后满{not_started_red_months}个月未开工、开工满"
+                   "{not_registered_red_days}天未入库；黄灯：满{not_started_yellow_months}个月、满"
+                   "{not_registered_yellow_days}天。".format(**settings.LIGHTS)),
+        Table("problem_levels", "问题（按层级和状态）", [Column("层级"), Column("合计", "int"),
+              *[Column(s.label, "int") for s in ProblemStatus]],
+              [[m["level"], m["total"], *m["statuses"]] for m in matrix]),
+        Table("problems", "未解决问题（红灯在前）", [
+            Column("项目", width=30), Column("属地"), Column("问题", width=30), Column("责任单位"), Column("层级"),
+            Column("状态"), Column("办理时限", "date"), Column("灯", "light"), Column("后台"),
+        ], [problem_row(p) for p in problem_page.object_list],
+            export_rows=(problem_row(p) for p in open_problems.iterator()),
+            page=None),
+    ]
+    context = {
+        "nav": "ledgers", "year": year, "years": year_choices(year), "as_of": as_of(year), "kind": kind,
+        "kind_label": LedgerKind(kind).label if kind else "", "totals": totals, "problems": problems,
+        "problem_count": problem_page.paginator.count,
+        "districts": District.objects.for_user(user), "district_id": district_id,
+        "page_query": query_with(request, page=None, format=None, table=None),
+        "admin_url": reverse("admin:ledgers_ledgerentry_changelist"),
+        "charts": {
+            "kinds": {"kind": "bar", "unit": "个", "categories": [t["label"] for t in totals.values()], "series": [
+                {"name": "已销号", "data": [t["closed"] for t in totals.values()]},
+                {"name": "未销号", "data": [t["open"] for t in totals.values()]},
+            ]},
+            "districts": {"kind": "bar", "unit": "%", "categories": list(breakdowns["by_district"]), "series": [
+                {"name": "清零进度（%）", "data": [v["clearance_pct"] for v in breakdowns["by_district"].values()]},
+            ]},
+        },
+    }
+    return render_page(request, "ledgers/overview.html", context, tables, filename="台账")
