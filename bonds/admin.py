@@ -205,6 +205,7 @@ FROZEN_AFTER_APPLYING = ["project", "year", "field", "requested_amount", "covera
 
 @admin.register(BondProject)
 class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
+    status_page = "bonds:overview"
     resource_classes = [resources.BondProjectResource]
     list_display = [
         "project_code", "project_name", "district", "year", "field", "requested", "approved", "stage_badge",

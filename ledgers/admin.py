@@ -107,6 +107,7 @@ class ProgressNoteInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+    status_page = "ledgers:overview"
     resource_classes = [resources.LedgerEntryResource]
     list_display = [
         "project_code", "project_name", "district", "kind", "light_badge", "status_badge", "since",
@@ -197,6 +198,7 @@ def _may_work_condition(user, condition) -> bool:
 
 @admin.register(StartCondition)
 class StartConditionAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+    status_page = "ledgers:overview"
     resource_classes = [resources.StartConditionResource]
     list_display = [
         "project_code", "project_name", "district", "type", "due_date", "light_badge", "state", "done_on",
@@ -353,6 +355,7 @@ def _may_escalate(user, problem) -> bool:
 
 @admin.register(Problem)
 class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+    status_page = "ledgers:overview"
     resource_classes = [resources.ProblemResource]
     list_display = [
         "project_name", "district", "category", "summary", "responsible_unit", "level_badge", "status_badge",

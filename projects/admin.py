@@ -141,6 +141,7 @@ class MonthlyReportInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
+    status_page = "projects:list"
     resource_classes = [resources.ProjectResource]
     list_display = [
         "code",
@@ -231,6 +232,7 @@ class SitePhotoInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(MonthlyReport)
 class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
+    status_page = "projects:list"
     resource_classes = [resources.MonthlyReportResource]
     list_display = [
         "project_code",
@@ -328,6 +330,7 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMi
 
 @admin.register(AnnualPlanEntry)
 class AnnualPlanEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, ScopedAdmin):
+    status_page = "projects:list"
     resource_classes = [resources.AnnualPlanEntryResource]
     list_display = ["year", "project_code", "project", "kind", "plan_amount", "planned_start_month"]
     list_filter = ["year", "kind", ("project__district", admin.RelatedOnlyFieldListFilter)]
@@ -346,6 +349,7 @@ class AnnualPlanEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, ScopedAdmin):
 
 @admin.register(LandSupply)
 class LandSupplyAdmin(ExcelAdminMixin, VersionedAdminMixin, ScopedAdmin):
+    status_page = "home"
     resource_classes = [resources.LandSupplyResource]
     list_display = ["parcel_code", "district", "use", "hectares", "supply_date", "contract_start_date", "project_link"]
     list_filter = ["use", ("district", admin.RelatedOnlyFieldListFilter)]

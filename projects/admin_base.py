@@ -70,6 +70,8 @@ class ScopedAdmin(SimpleHistoryAdmin):
 
     show_full_result_count = False
     list_per_page = 50
+    # URL name of the supervisors' status page for these rows; the list links to it (查看状态页).
+    status_page: str | None = None
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

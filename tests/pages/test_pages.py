@@ -193,3 +193,16 @@ def test_the_demo_2021_overview_shows_the_seed_figures(login):
         assert c.get(url).status_code == 200, url
     clerk_page = login(User.objects.get(username="clerk_chaoyang")).get("/projects/?year=2021").content.decode()
     assert "南关区" not in clerk_page
+
+
+@pytest.mark.parametrize("admin_list, page", [
+    ("admin:projects_project_changelist", "/projects/"),
+    ("admin:ledgers_ledgerentry_changelist", "/ledgers/"),
+    ("admin:ledgers_problem_changelist", "/ledgers/"),
+    ("admin:bonds_bondproject_changelist", "/bonds/"),
+])
+def test_admin_lists_link_to_their_status_page(login, supervisor, admin_list, page):
+    from django.urls import reverse
+
+    body = login(supervisor).get(reverse(admin_list)).content.decode()
+    assert f'href="{page}"' in body and "查看状态页" in body
