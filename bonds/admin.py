@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from projects.admin import wan
 from projects.admin_base import (
+    ProjectColumns,
     ScopedAdmin,
     ScopedInlineMixin,
     Transition,
@@ -204,7 +205,7 @@ FROZEN_AFTER_APPLYING = ["project", "year", "field", "requested_amount", "covera
 
 
 @admin.register(BondProject)
-class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
+class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
     status_page = "bonds:overview"
     resource_classes = [resources.BondProjectResource]
     list_display = [
@@ -258,18 +259,6 @@ class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, MoneyPagesMixin, Tr
         if obj is not None and obj.stage in STAGES_FROM[BondStage.APPROVED]:
             fields += ["ndrc_approved", "ndrc_approved_on", "finance_approved", "finance_approved_on"]
         return fields
-
-    @admin.display(description="项目代码", ordering="project__code")
-    def project_code(self, obj):
-        return obj.project.code
-
-    @admin.display(description="项目名称", ordering="project__name")
-    def project_name(self, obj):
-        return obj.project.name
-
-    @admin.display(description="属地", ordering="project__district__sort_order")
-    def district(self, obj):
-        return obj.project.district
 
     @admin.display(description="申请（万元）", ordering="requested_amount")
     def requested(self, obj):

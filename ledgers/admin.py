@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from projects.admin_base import (
+    ProjectColumns,
     ScopedAdmin,
     ScopedInlineMixin,
     Transition,
@@ -60,20 +61,8 @@ class LightFilter(admin.SimpleListFilter):
         return queryset.filter(light=self.value()) if self.value() in Light.values else queryset
 
 
-class ProjectColumns:
-    """Project code, name and district columns for lists of rows that belong to a project."""
-
-    @admin.display(description="项目代码", ordering="project__code")
-    def project_code(self, obj):
-        return obj.project.code
-
-    @admin.display(description="项目名称", ordering="project__name")
-    def project_name(self, obj):
-        return obj.project.name
-
-    @admin.display(description="属地", ordering="project__district__sort_order")
-    def district(self, obj):
-        return obj.project.district
+class LedgerColumns(ProjectColumns):
+    """The project columns plus the light every ledger list shows."""
 
     @admin.display(description="红黄绿灯", ordering="light")
     def light_badge(self, obj):
@@ -106,7 +95,7 @@ class ProgressNoteInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, TransitionAdminMixin, ScopedAdmin):
     status_page = "ledgers:overview"
     resource_classes = [resources.LedgerEntryResource]
     list_display = [
@@ -197,7 +186,7 @@ def _may_work_condition(user, condition) -> bool:
 
 
 @admin.register(StartCondition)
-class StartConditionAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class StartConditionAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, TransitionAdminMixin, ScopedAdmin):
     status_page = "ledgers:overview"
     resource_classes = [resources.StartConditionResource]
     list_display = [
@@ -354,7 +343,7 @@ def _may_escalate(user, problem) -> bool:
 
 
 @admin.register(Problem)
-class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
+class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, TransitionAdminMixin, ScopedAdmin):
     status_page = "ledgers:overview"
     resource_classes = [resources.ProblemResource]
     list_display = [

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from . import resources, services
 from .admin_base import (
+    ProjectColumns,
     ScopedAdmin,
     ScopedInlineMixin,
     Transition,
@@ -231,7 +232,7 @@ class SitePhotoInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(MonthlyReport)
-class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
+class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
     status_page = "projects:list"
     resource_classes = [resources.MonthlyReportResource]
     list_display = [
@@ -294,14 +295,6 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMi
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
-
-    @admin.display(description="项目代码", ordering="project__code")
-    def project_code(self, obj):
-        return obj.project.code
-
-    @admin.display(description="项目名称", ordering="project__name")
-    def project_name(self, obj):
-        return obj.project.name
 
     @admin.display(description="月份", ordering="year")
     def period(self, obj):

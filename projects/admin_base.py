@@ -101,6 +101,22 @@ class ScopedAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ProjectColumns:
+    """Project code, name and district columns for lists of rows that belong to a project."""
+
+    @admin.display(description="项目代码", ordering="project__code")
+    def project_code(self, obj):
+        return obj.project.code
+
+    @admin.display(description="项目名称", ordering="project__name")
+    def project_name(self, obj):
+        return obj.project.name
+
+    @admin.display(description="属地", ordering="project__district__sort_order")
+    def district(self, obj):
+        return obj.project.district
+
+
 class ScopedInlineMixin:
     """Inline forms get the same scoped foreign-key choices as their parent admin."""
 
