@@ -57,6 +57,9 @@ grant(Role.SUPERVISOR, "projects", "project", extra=(
 grant(Role.SUPERVISOR, "projects", "monthlyreport", extra=("submit_monthlyreport", "approve_monthlyreport"))
 grant(Role.SUPERVISOR, "projects", "userprofile", VIEW, ADD, CHANGE)
 grant(Role.SUPERVISOR, "auth", "user", VIEW, ADD, CHANGE)
+# Unlocking a locked-out login is deleting its access attempt (django-axes' admin).
+grant(Role.SUPERVISOR, "axes", "accessattempt", VIEW, DELETE)
+grant(Role.SUPERVISOR, "axes", "accesslog", VIEW)
 
 
 def sync_role_permissions(**kwargs) -> None:
