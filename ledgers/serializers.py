@@ -58,7 +58,7 @@ class StartConditionSerializer(ScopedModelSerializer):
 
 class ApprovalSessionSerializer(ScopedModelSerializer):
     conditions = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=StartCondition.objects.all(), help_text="本次集中审批办结的开工条件 id"
+        many=True, allow_empty=False, queryset=StartCondition.objects.all(), help_text="本次集中审批办结的开工条件 id"
     )
 
     class Meta:
@@ -113,7 +113,7 @@ class EscalateSerializer(serializers.Serializer):
 
 
 class ScheduleSerializer(serializers.Serializer):
-    projects = serializers.PrimaryKeyRelatedField(many=True, queryset=Project.objects.all(),
+    projects = serializers.PrimaryKeyRelatedField(many=True, allow_empty=False, queryset=Project.objects.all(),
                                                   help_text="按计划开工日期倒排生成开工条件的项目 id")
 
     def __init__(self, *args, **kwargs):

@@ -144,3 +144,9 @@ def test_list_queries_do_not_grow_with_rows(api, supervisor, chaoyang, fgw, proj
     few = count()
     add(10)
     assert count() == few
+
+
+@pytest.mark.parametrize("url", ["/api/start-conditions/schedule/", "/api/approval-sessions/"])
+def test_scheduling_or_approving_nothing_is_an_error(api, supervisor, url):
+    response = api(supervisor).post(url, {"held_on": "2021-03-01", "place": "政务中心"}, format="multipart")
+    assert response.status_code == 400
