@@ -3,15 +3,13 @@ notes, conditions and problems, and every action calls the same service as the a
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from projects.api_base import (
-    ID_PATTERN,
     OnSerializer,
     ReasonSerializer,
-    RolePermissions,
+    ScopedAppendViewSet,
     ScopedUpdateViewSet,
     ScopedViewSet,
     transition_action,
@@ -49,18 +47,12 @@ class LedgerEntryViewSet(ScopedUpdateViewSet):
                               input_serializer=CloseSerializer)
 
 
-class ProgressNoteViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                          viewsets.GenericViewSet):
+class ProgressNoteViewSet(ScopedAppendViewSet):
     """推进记录: a log; notes are added, never edited or deleted."""
 
     queryset = ProgressNote.objects.select_related("author").order_by("entry", "on", "pk")
     serializer_class = ProgressNoteSerializer
-    permission_classes = [RolePermissions]
     filterset_fields = ["entry"]
-    lookup_value_regex = ID_PATTERN
-
-    def get_queryset(self):
-        return self.queryset.for_user(self.request.user)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -99,17 +91,11 @@ class StartConditionViewSet(ScopedUpdateViewSet):
                                        label="不适用", input_serializer=ReasonSerializer)
 
 
-class ApprovalSessionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             viewsets.GenericViewSet):
+class ApprovalSessionViewSet(ScopedAppendViewSet):
     """集中审批: recording a session marks all its conditions done at once."""
 
     queryset = ApprovalSession.objects.prefetch_related("conditions").order_by("-held_on", "-pk")
     serializer_class = ApprovalSessionSerializer
-    permission_classes = [RolePermissions]
-    lookup_value_regex = ID_PATTERN
-
-    def get_queryset(self):
-        return self.queryset.for_user(self.request.user)
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -95,8 +95,13 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 ID_PATTERN = r"[0-9]{1,18}"
 
 
-class ScopedViewSet(viewsets.ModelViewSet):
-    """Rows of `model` the user may see; `select_related`/`annotate` belong in `get_base_queryset`."""
+# The viewset bases below carry comments, not docstrings: drf-spectacular would publish an inherited
+# docstring as the description of every endpoint that has none of its own.
+
+
+class ScopedMixin:
+    # Role permissions and `Model.objects.for_user(user)` for any viewset; querysets extended with
+    # `select_related`/annotations belong in `get_base_queryset`.
 
     permission_classes = [RolePermissions]
     lookup_value_regex = ID_PATTERN
@@ -106,21 +111,22 @@ class ScopedViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return self.get_base_queryset().for_user(self.request.user)
+
+
+class ScopedViewSet(ScopedMixin, viewsets.ModelViewSet):
+    pass  # the full set of endpoints over the rows the user may see
 
 
 class ScopedUpdateViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
-    """For rows the system creates (ledger entries, scheduled conditions): people read and update them only."""
+    pass  # rows the system creates (ledger entries, scheduled conditions): people read and update them only
 
-    permission_classes = [RolePermissions]
-    lookup_value_regex = ID_PATTERN
 
-    def get_base_queryset(self):
-        return self.queryset
-
-    def get_queryset(self):
-        return self.get_base_queryset().for_user(self.request.user)
+class ScopedAppendViewSet(
+    ScopedMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    pass  # logs (progress notes, approval sessions): added and read, never edited or deleted
 
 
 class OnSerializer(serializers.Serializer):

@@ -34,13 +34,9 @@ class TransitionRefused(ValidationError):
 
 
 def transition_label(obj: models.Model, name: str) -> str:
-    method = getattr(type(obj), name)
-    meta = method._django_fsm
-    for t in meta.transitions.values():
-        label = t.custom.get("label")
-        if label:
-            return label
-    return (method.__doc__ or name).strip().split("\n")[0].split(":")[0].split("：")[0].rstrip(".")
+    """The transition's Chinese label (`custom={"label": …}` on its declaration), else its name."""
+    meta = getattr(type(obj), name)._django_fsm
+    return next((t.custom["label"] for t in meta.transitions.values() if t.custom.get("label")), name)
 
 
 def state_label(obj: models.Model, name: str) -> str:
