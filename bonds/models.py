@@ -27,6 +27,7 @@ from simple_history.models import HistoricalRecords
 from projects.choices import Stage
 from projects.models import Project, money_field, today
 from projects.scoping import UNRESTRICTED, ScopedManager
+from projects.uploads import UploadField
 from projects.workflow import StateModel, TransitionRefused
 
 from .choices import BondField, BondStage
@@ -101,10 +102,11 @@ class BondProject(StateModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="项目收益对债券本息的覆盖倍数；申报时须不低于规定下限（默认1.1）。",
     )
-    implementation_plan = models.FileField("实施方案", upload_to="bonds/%Y/", blank=True)
-    financial_report = models.FileField("财务评价报告", upload_to="bonds/%Y/", blank=True)
-    legal_opinion = models.FileField("法律意见书", upload_to="bonds/%Y/", blank=True)
-    performance_evaluation = models.FileField("事前绩效评估报告", upload_to="bonds/%Y/", blank=True)
+    # PDF, OFD, Word or Excel by content, at most DOCUMENT_MAX_BYTES, stored as bonds/<年>/<uuid>.<ext>.
+    implementation_plan = UploadField("实施方案", upload_to="bonds/%Y/", group="document", blank=True)
+    financial_report = UploadField("财务评价报告", upload_to="bonds/%Y/", group="document", blank=True)
+    legal_opinion = UploadField("法律意见书", upload_to="bonds/%Y/", group="document", blank=True)
+    performance_evaluation = UploadField("事前绩效评估报告", upload_to="bonds/%Y/", group="document", blank=True)
     performance_conclusion = models.CharField("事前绩效评估结论", max_length=200, blank=True)
     ndrc_approved = models.BooleanField("已入发改库", default=False, help_text="国家重大建设项目库审核通过。")
     ndrc_approved_on = models.DateField("发改库入库日期", null=True, blank=True)

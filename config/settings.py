@@ -139,6 +139,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", defa
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # Largest site photo a clerk may upload, in bytes.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+# Largest document of 一案两书 (PDF, OFD, Word, Excel), in bytes.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# Uploads are served only by projects.uploads.serve_upload (login and row scope), never by the web server
+# directly, so no other account needs to read them.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True

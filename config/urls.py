@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
+
+from projects.uploads import serve_upload
 
 from . import views
 
@@ -14,7 +15,6 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("ledgers/", include("ledgers.urls")),
     path("bonds/", include("bonds.urls")),
+    # Uploads, in production too: login, the row's scope and safe headers (projects.uploads).
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_upload, name="media"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

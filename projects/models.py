@@ -32,8 +32,9 @@ from .choices import (
     TIER_FLOORS_WAN,
 )
 from .scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
-from .workflow import StateModel
+from .uploads import UploadField
 from .validators import project_code_validator, validate_non_negative_amount, validate_positive_amount
+from .workflow import StateModel
 
 
 def today() -> datetime.date:
@@ -514,6 +515,7 @@ class MonthlyReport(StateModel):
 
 
 def validate_photo_size(file) -> None:
+    """Kept for migration 0001 only: `UploadField` checks size and content now (projects.uploads)."""
     limit = settings.PHOTO_MAX_BYTES
     if file and file.size > limit:
         raise ValidationError(f"照片不能超过 {limit // (1024 * 1024)} MB。")
@@ -523,7 +525,8 @@ class SitePhoto(models.Model):
     """现场照片 attached to a monthly report."""
 
     report = models.ForeignKey(MonthlyReport, verbose_name="月报", on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField("照片", upload_to="site-photos/%Y/%m/", validators=[validate_photo_size])
+    # JPEG, PNG or WebP by content, at most PHOTO_MAX_BYTES, stored as site-photos/<年>/<月>/<uuid>.<ext>.
+    image = UploadField("照片", upload_to="site-photos/%Y/%m/", group="photo")
     caption = models.CharField("说明", max_length=200, blank=True)
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
     history = HistoricalRecords()
