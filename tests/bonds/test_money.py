@@ -128,25 +128,18 @@ def test_every_money_write_leaves_history_with_the_user(spent, clerk):
 PARALLEL = 12
 
 
-@pytest.mark.django_db(transaction=True)
-def test_parallel_disbursements_together_never_exceed_the_allocation(chaoyang, project_factory, supervisor):
-    """12 requests on their own connections each try to disburse 20 of an allocation of 100 at the same moment.
-
-    On PostgreSQL each waits for the bond project's row lock, so exactly five pass and seven are refused by
-    the rule. On SQLite writers are serialised by the database (a writer that cannot get the lock may fail
-    with "database is locked", which refuses it too). Either way the total never exceeds 100.
-    """
-    bp = approve(make_bond_project(project_factory(chaoyang), requested="100"), supervisor)
-    services.allocation_create(issue=make_issue(), bond_project=bp, amount=Decimal("100"), by=supervisor)
+def race(action) -> list[str]:
+    """Run `action(i)` for i in range(PARALLEL) on threads released together by a barrier, each on its own
+    connection, as PARALLEL requests would. Returns each thread's outcome: "ok", "refused" (a money rule) or
+    "locked" (SQLite refusing a writer that could not get the database lock — a refusal too)."""
     barrier = threading.Barrier(PARALLEL)
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def disburse() -> None:
+    def run(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            services.disbursement_create(bond_project=bp, paid_on=D(2021, 4, 1), amount=Decimal("20"),
-                                         by=supervisor)
+            action(i)
             outcome = "ok"
         except ValidationError:
             outcome = "refused"
@@ -157,16 +150,63 @@ def test_parallel_disbursements_together_never_exceed_the_allocation(chaoyang, p
         with lock:
             outcomes.append(outcome)
 
-    threads = [threading.Thread(target=disburse) for _ in range(PARALLEL)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(PARALLEL)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
-
     assert len(outcomes) == PARALLEL
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_disbursements_together_never_exceed_the_allocation(chaoyang, project_factory, supervisor):
+    """12 requests on their own connections each try to disburse 20 of an allocation of 100 at the same moment.
+
+    On PostgreSQL each waits for the bond project's row lock, so exactly five pass and seven are refused by
+    the rule. On SQLite writers are serialised by the database (a writer that cannot get the lock may fail
+    with "database is locked", which refuses it too). Either way the total never exceeds 100.
+    """
+    bp = approve(make_bond_project(project_factory(chaoyang), requested="100"), supervisor)
+    services.allocation_create(issue=make_issue(), bond_project=bp, amount=Decimal("100"), by=supervisor)
+
+    outcomes = race(lambda i: services.disbursement_create(bond_project=bp, paid_on=D(2021, 4, 1),
+                                                           amount=Decimal("20"), by=supervisor))
+
     disbursed = total(Disbursement, bp)
     assert disbursed <= Decimal("100")
     assert disbursed == 20 * outcomes.count("ok")
+    assert outcomes.count("ok") >= 1
+    if connection.vendor == "postgresql":
+        assert outcomes.count("ok") == 5 and outcomes.count("refused") == 7
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("shared", ["issue", "bond_project"])
+def test_parallel_allocations_together_never_exceed_the_issue_or_the_approved_amount(
+    shared, chaoyang, project_factory, supervisor
+):
+    """12 requests each try to allocate 20 at the same moment, against one limit of 100 that they share:
+
+    - "issue": one issue of 100 to twelve approved bond projects (Σ allocations of an issue ≤ its amount);
+    - "bond_project": twelve issues to one bond project approved for 100 (Σ allocations ≤ approved amount).
+
+    On PostgreSQL each waits for the shared parent's row lock, so exactly five pass and seven are refused.
+    """
+    if shared == "issue":
+        issue = make_issue(amount="100")
+        projects = [approve(make_bond_project(project_factory(chaoyang), requested="20"), supervisor)
+                    for _ in range(PARALLEL)]
+        pairs = [(issue, bp) for bp in projects]
+    else:
+        bp = approve(make_bond_project(project_factory(chaoyang), requested="100"), supervisor)
+        pairs = [(make_issue(amount="1000", name=f"第{i + 1}期"), bp) for i in range(PARALLEL)]
+
+    outcomes = race(lambda i: services.allocation_create(issue=pairs[i][0], bond_project=pairs[i][1],
+                                                         amount=Decimal("20"), by=supervisor))
+
+    allocated = Allocation.objects.filter(**{shared: pairs[0][0 if shared == "issue" else 1]})
+    assert sum(a.amount for a in allocated) == 20 * outcomes.count("ok") <= 100
     assert outcomes.count("ok") >= 1
     if connection.vendor == "postgresql":
         assert outcomes.count("ok") == 5 and outcomes.count("refused") == 7
