@@ -22,6 +22,7 @@ from projects.admin_base import (
     Transition,
     TransitionAdminMixin,
     VersionedAdminMixin,
+    VersionedForm,
     badge,
 )
 from projects.excel.admin import ExcelAdminMixin
@@ -60,6 +61,7 @@ class UnspentFilter(admin.SimpleListFilter):
 # --- money: inlines and standalone pages -------------------------------------------------------------
 
 class MoneyInline(ScopedInlineMixin, admin.TabularInline):
+    form = VersionedForm  # a row changed by someone else since the page was opened is refused, not overwritten
     formset = MoneyInlineFormSet
     extra = 0
     related = ["bond_project__project"]
@@ -72,14 +74,14 @@ class MoneyInline(ScopedInlineMixin, admin.TabularInline):
 class AllocationInline(MoneyInline):
     model = Allocation
     related = ["issue", "bond_project__project"]
-    fields = ["issue", "amount", "note"]
+    fields = ["issue", "amount", "note", "version"]
     verbose_name_plural = "债券资金分配（督查录入）"
 
 
 class IssueAllocationInline(MoneyInline):
     model = Allocation
     related = ["issue", "bond_project__project"]
-    fields = ["bond_project", "amount", "note"]
+    fields = ["bond_project", "amount", "note", "version"]
     autocomplete_fields = ["bond_project"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -92,12 +94,12 @@ class IssueAllocationInline(MoneyInline):
 
 class DisbursementInline(MoneyInline):
     model = Disbursement
-    fields = ["paid_on", "amount", "note"]
+    fields = ["paid_on", "amount", "note", "version"]
 
 
 class ExpenditureInline(MoneyInline):
     model = Expenditure
-    fields = ["spent_on", "amount", "purpose"]
+    fields = ["spent_on", "amount", "purpose", "version"]
 
 
 class MoneyPagesMixin:

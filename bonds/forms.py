@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from projects.admin_base import VersionedForm
 from projects.forms import DateInput
 from projects.models import today
 
@@ -36,8 +37,9 @@ class EffectiveForm(forms.Form):
     on = forms.DateField(label="见效日期", widget=DateInput, initial=today)
 
 
-class MoneyRowForm(forms.ModelForm):
-    """A standalone allocation, disbursement or expenditure form: the money rules are form errors."""
+class MoneyRowForm(VersionedForm):
+    """A standalone allocation, disbursement or expenditure form: the money rules are form errors, and a
+    save from a stale page is refused (VersionedForm)."""
 
     def _post_clean(self):
         super()._post_clean()  # builds the instance from the cleaned data

@@ -384,7 +384,8 @@ class Allocation(models.Model):
     )
     amount = money_field("分配额度（万元）")
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "bond_project__project__district"
     scope_units = ("bond_project__project__responsible_unit",)
@@ -412,7 +413,8 @@ class Disbursement(models.Model):
     paid_on = models.DateField("拨付日期")
     amount = money_field("拨付金额（万元）")
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "bond_project__project__district"
     scope_units = ("bond_project__project__responsible_unit",)
@@ -440,7 +442,8 @@ class Expenditure(models.Model):
     spent_on = models.DateField("支出日期")
     amount = money_field("支出金额（万元）")
     purpose = models.CharField("用途", max_length=200, blank=True)
-    history = HistoricalRecords()
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
 
     scope_district = "bond_project__project__district"
     scope_units = ("bond_project__project__responsible_unit",)

@@ -32,19 +32,19 @@ class BondIssueSerializer(ScopedModelSerializer):
 class AllocationSerializer(ScopedModelSerializer):
     class Meta:
         model = Allocation
-        fields = ["id", "issue", "bond_project", "amount", "note"]
+        fields = ["id", "issue", "bond_project", "amount", "note", "version"]
 
 
 class DisbursementSerializer(ScopedModelSerializer):
     class Meta:
         model = Disbursement
-        fields = ["id", "bond_project", "paid_on", "amount", "note"]
+        fields = ["id", "bond_project", "paid_on", "amount", "note", "version"]
 
 
 class ExpenditureSerializer(ScopedModelSerializer):
     class Meta:
         model = Expenditure
-        fields = ["id", "bond_project", "spent_on", "amount", "purpose"]
+        fields = ["id", "bond_project", "spent_on", "amount", "purpose", "version"]
 
 
 class ProvinceTotalSerializer(ScopedModelSerializer):

@@ -305,7 +305,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                 if getattr(f, "auto_now", False):
                     f.pre_save(instance, add=False)  # bulk_update does not run pre_save
             version = self._version_field()
-            if version is not None:
+            if version is not None and self._meta.use_bulk:
                 # django-concurrency bumps the version in save(); bulk_update must too, so that a form opened
                 # before the import is refused instead of overwriting the imported values.
                 setattr(instance, version.attname, (getattr(instance, version.attname) or 0) + 1)

@@ -130,8 +130,11 @@ def allocated(approved_bond_project, supervisor):
 
 def post_change(client, bp, allocation, allocation_amount="600", **inlines):
     url = reverse("admin:bonds_bondproject_change", args=[bp.pk])
+    page = client.get(url).context
+    allocations = next(f.formset for f in page["inline_admin_formsets"] if f.formset.prefix == "allocations")
     data = {
-        "version": client.get(url).context["adminform"].form["version"].value(),  # the page's hidden field
+        "version": page["adminform"].form["version"].value(),  # the page's hidden fields
+        "allocations-0-version": allocations.forms[0]["version"].value(),
         "planned_on": "2020-06-01", "ndrc_approved": "on", "ndrc_approved_on": "2020-11-01",
         "finance_approved": "on", "finance_approved_on": "2020-11-05",
         **management(allocations=1, initial_allocations=1, **inlines),
