@@ -248,7 +248,7 @@ class StartConditionAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, T
         return badge(obj.state_label, colour)
 
 
-class SessionConditionInline(admin.TabularInline):
+class SessionConditionInline(ScopedInlineMixin, admin.TabularInline):
     model = StartCondition
     extra = 0
     fields = ["project", "type", "due_date", "done_on", "responsible_unit"]

@@ -94,8 +94,13 @@ class StartConditionViewSet(ScopedUpdateViewSet):
 class ApprovalSessionViewSet(ScopedAppendViewSet):
     """集中审批: recording a session marks all its conditions done at once."""
 
-    queryset = ApprovalSession.objects.prefetch_related("conditions").order_by("-held_on", "-pk")
+    queryset = ApprovalSession.objects.order_by("-held_on", "-pk")
     serializer_class = ApprovalSessionSerializer
+
+    def get_base_queryset(self):
+        # Sessions are city-wide, their conditions are not: list only the ids of those the user may see.
+        visible = StartCondition.objects.for_user(self.request.user).only("pk")
+        return self.queryset.prefetch_related(Prefetch("conditions", queryset=visible))
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -94,10 +94,15 @@ class ScopedAdmin(SimpleHistoryAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         self._require_in_scope(request, object_id)
+        if not hasattr(self.model._meta, "simple_history_manager_attribute"):
+            # A model without HistoricalRecords (e.g. ReminderLog): Django's own log-based page, not a 500.
+            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._require_in_scope(request, object_id)
+        if not hasattr(self.model._meta, "simple_history_manager_attribute"):
+            raise Http404("该记录没有历史版本。")
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
@@ -118,7 +123,15 @@ class ProjectColumns:
 
 
 class ScopedInlineMixin:
-    """Inline forms get the same scoped foreign-key choices as their parent admin."""
+    """Inline rows and their foreign-key choices get the same scope as their parent admin.
+
+    A parent every clerk may see (an approval session, a bond issue) has children of every district; the
+    inline must list only the user's own.
+    """
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.for_user(request.user) if hasattr(qs, "for_user") else qs
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         manager = db_field.related_model._default_manager

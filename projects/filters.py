@@ -115,9 +115,20 @@ class BaseFilterSet(filters.FilterSet):
 
 
 class StrictFilterBackend(DjangoFilterBackend):
-    """The API's filter backend: FilterSets built from `filterset_fields` are strict too."""
+    """The API's filter backend: FilterSets built from `filterset_fields` are strict too, and choose only among
+    rows the user may see: the browsable API's filter form lists no other district's projects, and
+    `?project=<another district's id>` is an invalid choice (400)."""
 
     filterset_base = BaseFilterSet
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            for field in filterset.form.fields.values():
+                choices = getattr(field, "queryset", None)
+                if choices is not None and hasattr(choices, "for_user"):
+                    field.queryset = choices.for_user(request.user)
+        return filterset
 
 
 class ProjectFilterSet(BaseFilterSet):
