@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test migrate check clean
+.PHONY: install demo test migrate check clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: migrate
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks at provincial scale (bench/README.md): 100,000 projects on SQLite, and on PostgreSQL when
+# DATABASE_URL is set; fails when a target is missed. Smaller: make bench BENCH_ARGS="--projects 1000".
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 check: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -163,18 +163,31 @@ def stage_days(*, year: int, user) -> dict[str, float | None]:
 
 def issued(*, year: int, user) -> dict[str, object]:
     """Bonds issued in the year: bond projects with allocations from issues dated in it, and the amount."""
-    first, last = _year_range(year)
-    row = (
-        Allocation.objects.for_user(user)
-        .filter(issue__issue_date__gte=first, issue__issue_date__lte=last)
-        .aggregate(projects=Count("bond_project", distinct=True), amount=Sum("amount", default=ZERO))
-    )
-    return {"projects": row["projects"], "amount_wan": row["amount"].quantize(Decimal("0.01"))}
+    return issued_in(years=[year], user=user)[year]
 
 
-def province_share(*, year: int, user) -> dict[str, object]:
-    """The city's issued projects and amount as shares of the province's (ProvinceTotal of the year)."""
-    mine = issued(year=year, user=user)
+def issued_in(*, years: list[int], user) -> dict[int, dict[str, object]]:
+    """`issued` for several years in one aggregate (the overview compares this year with the last)."""
+    aggregates = {}
+    window = Q()
+    for year in years:
+        first, last = _year_range(year)
+        in_year = Q(issue__issue_date__gte=first, issue__issue_date__lte=last)
+        window |= in_year
+        aggregates[f"projects_{year}"] = Count("bond_project", distinct=True, filter=in_year)
+        aggregates[f"amount_{year}"] = Sum("amount", filter=in_year, default=ZERO)
+    row = Allocation.objects.for_user(user).filter(window).aggregate(**aggregates)
+    return {
+        year: {"projects": row[f"projects_{year}"], "amount_wan": row[f"amount_{year}"].quantize(Decimal("0.01"))}
+        for year in years
+    }
+
+
+def province_share(*, year: int, user, mine: dict[str, object] | None = None) -> dict[str, object]:
+    """The city's issued projects and amount as shares of the province's (ProvinceTotal of the year).
+
+    `mine` is the year's `issued()` when the caller has it already."""
+    mine = mine or issued(year=year, user=user)
     province = ProvinceTotal.objects.filter(year=year).values("projects", "amount").first()
     if province is None:
         return {"province_projects": None, "province_amount_wan": None,
@@ -276,9 +289,9 @@ def debt_service_total(*, user, start: datetime.date | None = None) -> dict[str,
 
 def figures_section(*, year: int, user) -> dict[str, object]:
     """The bonds section of `manage.py figures` and the overview page."""
-    this_year = issued(year=year, user=user)
-    last_year = issued(year=year - 1, user=user)
-    share = province_share(year=year, user=user)
+    both = issued_in(years=[year, year - 1], user=user)
+    this_year, last_year = both[year], both[year - 1]
+    share = province_share(year=year, user=user, mine=this_year)
     spending = spending_progress(year=year, user=user)
     return {
         "projects": this_year["projects"],

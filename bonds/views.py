@@ -29,9 +29,9 @@ def bond_overview(request):
     year = page_year(request)
     funnel = selectors.funnel(year=year, user=user)
     days = selectors.stage_days(year=year, user=user)
-    this_year = selectors.issued(year=year, user=user)
-    last_year = selectors.issued(year=year - 1, user=user)
-    share = selectors.province_share(year=year, user=user)
+    both = selectors.issued_in(years=[year, year - 1], user=user)
+    this_year, last_year = both[year], both[year - 1]
+    share = selectors.province_share(year=year, user=user, mine=this_year)
     spending = selectors.spending_progress(year=year, user=user)
     rows = selectors.spending_rows(year=year, user=user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

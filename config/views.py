@@ -25,15 +25,14 @@ def overview(request):
     """总览: the year's report at a glance, as of its as-of date."""
     user = request.user
     year = page_year(request)
-    tiers = project_selectors.tier_table(year=year, user=user)
-    growth = project_selectors.investment_growth(year=year)
-    series = project_selectors.growth_series(year=year)
+    # One query per figure section, however many figures it holds (≤ 15 queries for the whole page).
+    tiers, registered = project_selectors.tiers_and_registered(year=year, user=user)
+    growth, series = project_selectors.growth_and_series(year=year)
     land = project_selectors.land_hectares(year=year, user=user)
-    registered = project_selectors.registered_count(year=year, user=user)
     ledgers = ledger_selectors.ledger_totals(year=year, user=user)
-    bonds_this = bond_selectors.issued(year=year, user=user)
-    bonds_last = bond_selectors.issued(year=year - 1, user=user)
-    share = bond_selectors.province_share(year=year, user=user)
+    issued = bond_selectors.issued_in(years=[year, year - 1], user=user)
+    bonds_this, bonds_last = issued[year], issued[year - 1]
+    share = bond_selectors.province_share(year=year, user=user, mine=bonds_this)
     funnel = bond_selectors.funnel(year=year, user=user)
     giants = list(project_selectors.tier_projects(year=year, user=user, tier=Tier.Y100))
 

@@ -1,6 +1,9 @@
 """The clerks' workplace for the project register. Every list keeps a constant number of queries."""
 
+import datetime
+
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
@@ -140,6 +143,41 @@ class MonthlyReportInline(admin.TabularInline):
         return False
 
 
+class YearsInSqlQuerySet:
+    """The date hierarchy's year links from a plain SQL expression on the date's text.
+
+    Django asks `queryset.dates(field, "year")`, a DISTINCT over a per-row date truncation that SQLite runs
+    as a Python function (0.6 s for 100,000 projects); the first four characters of the ISO date, cast to a
+    number, give the same years in pure SQL on SQLite and PostgreSQL. Other kinds are Django's own.
+    """
+
+    def dates(self, field_name, kind, order="ASC"):
+        if kind != "year":
+            return super().dates(field_name, kind, order)
+        from django.db.models import CharField, IntegerField
+        from django.db.models.functions import Cast, Substr
+
+        year = Cast(Substr(Cast(field_name, CharField()), 1, 4), IntegerField())
+        years = (
+            self.order_by()
+            .filter(**{f"{field_name}__isnull": False})
+            .annotate(_year=year)
+            .values_list("_year", flat=True)
+            .distinct()
+            .order_by("_year" if order == "ASC" else "-_year")
+        )
+        return [datetime.date(y, 1, 1) for y in years]
+
+
+class ProjectChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        qs = super().get_queryset(request, exclude_parameters)
+        if not isinstance(qs, YearsInSqlQuerySet):
+            # The class is kept by every clone Django makes of the changelist's queryset.
+            qs.__class__ = type(f"Years{type(qs).__name__}", (YearsInSqlQuerySet, type(qs)), {})
+        return qs
+
+
 @admin.register(Project)
 class ProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
     status_page = "projects:list"
@@ -169,6 +207,9 @@ class ProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, S
     search_fields = ["code", "name", "owner"]
     date_hierarchy = "planned_start"
     autocomplete_fields = ["task_force", "responsible_unit"]
+
+    def get_changelist(self, request, **kwargs):
+        return ProjectChangeList
     readonly_fields = ["stage_badge", "actual_start", "actual_completion", "registered_on", "stats_code", "tier_badge"]
     inlines = [AnnualPlanEntryInline, MonthlyReportInline]
     fieldsets = [

@@ -235,6 +235,12 @@ class Project(StateModel):
             models.Index(fields=["actual_start"]),
             models.Index(fields=["registered_on"]),
             models.Index(fields=["total_investment"]),
+            # Lists in the default order (largest first) read an index instead of sorting the register:
+            # the whole city's (supervisors, API) and one district's (clerks).
+            models.Index(fields=["-total_investment", "code"], name="project_list_order"),
+            models.Index(fields=["district", "-total_investment", "code"], name="project_district_list_order"),
+            # The admin's date hierarchy starts from MIN/MAX(planned_start).
+            models.Index(fields=["planned_start"], name="project_planned_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_investment__gt=0), name="project_investment_positive"),

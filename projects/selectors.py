@@ -10,7 +10,9 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, IntegerField, Max, OuterRef, Q, Sum
+from django.db.models import (
+    Count, DecimalField, Exists, ExpressionWrapper, F, IntegerField, Max, OuterRef, Q, Subquery, Sum,
+)
 from django.db.models.functions import Coalesce
 
 from .choices import LandUse, TIER_FLOORS_WAN, Tier
@@ -25,12 +27,16 @@ def as_of(year: int) -> datetime.date:
 
 
 def latest_year() -> int:
-    """The latest year with data: the last growth figure or the last project start, else this year."""
-    years = [
-        InvestmentIndicator.objects.aggregate(y=Max("year"))["y"],
-        Project.objects.aggregate(d=Max("actual_start"))["d"],
-    ]
-    candidates = [y.year if isinstance(y, datetime.date) else y for y in years if y]
+    """The latest year with data: the last growth figure or the last project start, else this year.
+
+    One query (every status page asks it for its year menu): the last start rides along the growth
+    figures' aggregate as an uncorrelated subquery; only a city without growth figures needs a second one.
+    """
+    last_start = Project.objects.filter(actual_start__isnull=False).order_by("-actual_start").values("actual_start")
+    row = InvestmentIndicator.objects.aggregate(y=Max("year"), d=Max(Subquery(last_start[:1])))
+    if row["y"] is None:
+        row["d"] = Project.objects.aggregate(d=Max("actual_start"))["d"]
+    candidates = [y.year if isinstance(y, datetime.date) else y for y in (row["y"], row["d"]) if y]
     return max(candidates) if candidates else today().year
 
 
@@ -46,38 +52,57 @@ def built_in_q(year: int, prefix: str = "") -> Q:
 
 def tier_table(*, year: int, user) -> dict[str, dict[str, object]]:
     """Per tier (cumulative): projects built in the year, their total investment, and the change in count."""
-    aggregates = {}
-    for tier in REPORTED_TIERS:
-        at_least = Q(total_investment__gte=TIER_FLOORS_WAN[tier])
-        aggregates[f"{tier}_count"] = Count("pk", filter=at_least & built_in_q(year))
-        aggregates[f"{tier}_prev"] = Count("pk", filter=at_least & built_in_q(year - 1))
-        aggregates[f"{tier}_sum"] = Coalesce(
-            Sum("total_investment", filter=at_least & built_in_q(year)),
-            Decimal("0"),
-            output_field=DecimalField(max_digits=18, decimal_places=2),
-        )
-    row = Project.objects.for_user(user).aggregate(**aggregates)
-    return {
-        str(tier): {
-            "count": row[f"{tier}_count"],
-            "change": row[f"{tier}_count"] - row[f"{tier}_prev"],
-            "investment_wan": row[f"{tier}_sum"],
+    return tiers_and_registered(year=year, user=user)[0]
+
+
+def tiers_and_registered(*, year: int, user) -> tuple[dict[str, dict[str, object]], int]:
+    """`tier_table` and `registered_count` in one query over the user's projects.
+
+    The projects are grouped by their highest tier band and whether they were built this year, built last
+    year and registered this year (≤ 48 groups); the cumulative tiers add up the bands at or above each
+    floor. Each row is classified once, instead of once per tier and figure.
+    """
+    from django.db.models import Case, Value, When
+
+    floors = [TIER_FLOORS_WAN[tier] for tier in reversed(REPORTED_TIERS)]  # highest first
+    band = Case(
+        *[When(total_investment__gte=floor, then=Value(len(floors) - i)) for i, floor in enumerate(floors)],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+    def flag(condition: Q) -> Case:
+        return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+    groups = list(
+        Project.objects.for_user(user)
+        .order_by()
+        .values(band=band, now=flag(built_in_q(year)), prev=flag(built_in_q(year - 1)), reg=flag(_registered_q(year)))
+        .annotate(n=Count("pk"), total=Sum("total_investment"))
+    )
+    table = {}
+    for level, tier in enumerate(REPORTED_TIERS, start=1):
+        at_least = [g for g in groups if g["band"] >= level]
+        count = sum(g["n"] for g in at_least if g["now"])
+        table[str(tier)] = {
+            "count": count,
+            "change": count - sum(g["n"] for g in at_least if g["prev"]),
+            "investment_wan": sum((g["total"] for g in at_least if g["now"]), Decimal("0")),
         }
-        for tier in REPORTED_TIERS
-    }
+    return table, sum(g["n"] for g in groups if g["reg"])
+
+
+def _registered_q(year: int) -> Q:
+    return Q(
+        total_investment__gte=TIER_FLOORS_WAN[Tier.W5000],
+        registered_on__gte=datetime.date(year, 1, 1),
+        registered_on__lte=as_of(year),
+    )
 
 
 def registered_count(*, year: int, user) -> int:
     """入库 of the year: projects of 5000万 and more registered in the year (up to its as-of date)."""
-    return (
-        Project.objects.for_user(user)
-        .filter(
-            total_investment__gte=TIER_FLOORS_WAN[Tier.W5000],
-            registered_on__gte=datetime.date(year, 1, 1),
-            registered_on__lte=as_of(year),
-        )
-        .count()
-    )
+    return Project.objects.for_user(user).filter(_registered_q(year)).count()
 
 
 def land_hectares(*, year: int, user) -> dict[str, Decimal]:
@@ -100,45 +125,56 @@ def investment_growth(*, year: int) -> dict[str, object]:
     The streak ends with the year's last month with data and runs back to the month after the latest month
     below the threshold, or to the first month of an unbroken run of data (a missing month breaks it).
     """
-    threshold = settings.FAI_STREAK_THRESHOLD_PCT
-    index = ExpressionWrapper(F("year") * 12 + F("month"), output_field=IntegerField())
-    previous_month = InvestmentIndicator.objects.annotate(idx=index).filter(idx=OuterRef("idx") - 1)
-    months = InvestmentIndicator.objects.filter(year__lte=year).annotate(
-        idx=index, has_previous=Exists(previous_month)
-    )
-    row = months.aggregate(
-        last=Max("idx"),
-        last_below=Max("idx", filter=Q(growth_pct__lt=threshold)),
-        last_gap=Max("idx", filter=Q(has_previous=False)),
-    )
-    last = row["last"]
-    latest_row = months.filter(idx=last).values("year", "month", "growth_pct").first() if last else None
-    if latest_row is None or latest_row["year"] != year:
-        return {"growth_pct": None, "month": None, "streak_months": 0, "threshold_pct": threshold}
-    starts = [row["last_gap"]]
-    if row["last_below"] is not None:
-        starts.append(row["last_below"] + 1)
-    streak = last - max(starts) + 1 if row["last_below"] != last else 0
-    return {
-        "growth_pct": latest_row["growth_pct"],
-        "month": latest_row["month"],
-        "streak_months": streak,
-        "threshold_pct": threshold,
-    }
+    return growth_and_series(year=year)[0]
 
 
 def growth_series(*, year: int) -> list[dict[str, object]]:
     """The months of `year` with their cumulative growth, for the overview's line chart."""
-    return list(InvestmentIndicator.objects.filter(year=year).order_by("month").values("month", "growth_pct"))
+    return growth_and_series(year=year)[1]
+
+
+def growth_and_series(*, year: int) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """`investment_growth` and `growth_series` in one query: the year's months, each carrying (as
+    uncorrelated subqueries) the latest month up to the year below the threshold and the latest month up
+    to the year without a month before it. The year's last month is the latest month up to the year."""
+    threshold = settings.FAI_STREAK_THRESHOLD_PCT
+    index = ExpressionWrapper(F("year") * 12 + F("month"), output_field=IntegerField())
+    previous_month = InvestmentIndicator.objects.annotate(idx=index).filter(idx=OuterRef("idx") - 1)
+    upto = InvestmentIndicator.objects.filter(year__lte=year).annotate(idx=index).order_by("-idx")
+    last_below = upto.filter(growth_pct__lt=threshold).values("idx")[:1]
+    last_gap = upto.annotate(has_previous=Exists(previous_month)).filter(has_previous=False).values("idx")[:1]
+    rows = list(
+        InvestmentIndicator.objects.filter(year=year)
+        .annotate(idx=index, last_below=Subquery(last_below), last_gap=Subquery(last_gap))
+        .order_by("month")
+        .values("month", "growth_pct", "idx", "last_below", "last_gap")
+    )
+    series = [{"month": r["month"], "growth_pct": r["growth_pct"]} for r in rows]
+    if not rows:
+        return {"growth_pct": None, "month": None, "streak_months": 0, "threshold_pct": threshold}, series
+    latest = rows[-1]
+    last, last_below_idx = latest["idx"], latest["last_below"]
+    starts = [latest["last_gap"]]
+    if last_below_idx is not None:
+        starts.append(last_below_idx + 1)
+    streak = last - max(starts) + 1 if last_below_idx != last else 0
+    growth = {
+        "growth_pct": latest["growth_pct"],
+        "month": latest["month"],
+        "streak_months": streak,
+        "threshold_pct": threshold,
+    }
+    return growth, series
 
 
 def headline(*, year: int, user) -> dict[str, object]:
     """The projects section of `manage.py figures` and of the overview page."""
     growth = investment_growth(year=year)
     land = land_hectares(year=year, user=user)
+    tiers, registered = tiers_and_registered(year=year, user=user)
     return {
-        "projects": tier_table(year=year, user=user),
-        "registered": registered_count(year=year, user=user),
+        "projects": tiers,
+        "registered": registered,
         "land_ha": {"industrial": land[LandUse.INDUSTRIAL], "commercial": land[LandUse.COMMERCIAL],
                     "other": land[LandUse.OTHER]},
         "fai_growth_pct": growth["growth_pct"],
@@ -187,9 +223,24 @@ def _subquery_sum(queryset, field: str) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
+PLAN = "plan_of_year"
+
+
+def _with_plan(projects, year: int):
+    """Join the year's plan entry (at most one: unique per project and year) as `plan_of_year`.
+
+    A LEFT JOIN read once per row, where correlated subqueries were repeated in every expression that
+    used the plan (light, sums, counts)."""
+    from django.db.models import FilteredRelation
+
+    if PLAN in projects.query._filtered_relations:
+        return projects
+    return projects.alias(**{PLAN: FilteredRelation("plan_entries", condition=Q(plan_entries__year=year))})
+
+
 def of_year(projects, *, year: int):
     """The year's projects among `projects`: in the year's plan or built (在建) in it."""
-    return projects.filter(Exists(_plan_of(year)) | built_in_q(year))
+    return _with_plan(projects, year).filter(Q(**{f"{PLAN}__isnull": False}) | built_in_q(year))
 
 
 def with_progress(projects, *, year: int):
@@ -201,15 +252,14 @@ def with_progress(projects, *, year: int):
       "none" without a planned investment. Compared without division: (plan × m ÷ 12 − done) × 100 >
       plan × points ⟺ plan × m × 100 − done × 1200 > plan × points × 12.
     """
-    from django.db.models import Case, CharField, Subquery, Value, When
+    from django.db.models import Case, CharField, Value, When
     from django.db.models.lookups import GreaterThan
 
     m = months_elapsed(year)
     lights = settings.LIGHTS
-    plan = _plan_of(year)
-    projects = projects.annotate(
-        plan_kind=Subquery(plan.values("kind")[:1]),
-        plan_investment=Coalesce(Subquery(plan.values("planned_investment")[:1]), Value(ZERO), output_field=MONEY),
+    projects = _with_plan(projects, year).annotate(
+        plan_kind=F(f"{PLAN}__kind"),
+        plan_investment=Coalesce(F(f"{PLAN}__planned_investment"), Value(ZERO), output_field=MONEY),
         completed=_subquery_sum(_reports_of(year), "amount"),
     )
     behind = ExpressionWrapper(F("plan_investment") * (m * 100) - F("completed") * 1200, output_field=MONEY)
@@ -267,47 +317,116 @@ def progress_summary(projects, *, year: int) -> dict[str, object]:
 
 
 def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
-    """`progress_summary` per group of `field` ("district" or "industry"), one query for all groups."""
-    from .choices import Industry, PlanKind
+    """`progress_summary` per group of `field` ("district" or "industry"), one query for all groups.
 
-    rows = with_progress(projects, year=year)
-    new_start = Q(plan_kind=PlanKind.NEW_START)
-    if field == "district":
-        keys, order = ["district_id", "district__name"], ["district__sort_order", "district__name"]
-        keys.append("district__sort_order")
-    else:
-        keys, order = ["industry"], ["industry"]
-    grouped = (
-        rows.values(*keys)
-        .annotate(
-            n=Count("pk"),
-            investment=Sum("total_investment", default=ZERO),
-            planned_new=Count("pk", filter=new_start),
-            started_new=Count("pk", filter=new_start & _started_q(year)),
-            plan_total=Sum("plan_investment", default=ZERO),
-            done=Sum("completed", default=ZERO),
-            red=Count("pk", filter=Q(light="red")),
-        )
-        .order_by(*order)
+    The rows are `projects` (scoped and filtered by the ORM, passed in as a subquery of ids); the year's
+    reports are summed once per project in a derived table and joined, and the light is computed from the
+    joined columns — the same formula as `with_progress`. Correlated per-project subqueries repeated in
+    every sum and count made this the page's slowest query at 100,000 projects (and set off PostgreSQL's
+    JIT); the ORM cannot join a grouped subquery, hence this one statement in SQL.
+    """
+    from django.db import connections
+
+    from .choices import Industry, PlanKind
+    from .models import AnnualPlanEntry, District, MonthlyReport, Project
+
+    connection = connections[projects.db]
+    quote = connection.ops.quote_name
+    from django.core.exceptions import EmptyResultSet
+
+    try:
+        ids_sql, ids_params = projects.order_by().values("pk").query.get_compiler(projects.db).as_sql()
+    except EmptyResultSet:  # `none()`: a user without a scope, or filters that match nothing
+        return []
+    m = months_elapsed(year)
+    lights = settings.LIGHTS
+    plan, done = "COALESCE(pl.planned_investment, 0)", "COALESCE(r.done, 0)"
+    behind = f"({plan} * {m * 100} - {done} * 1200)"
+    light = (
+        f"CASE WHEN {plan} <= 0 THEN 'none'"
+        f" WHEN {behind} > {plan} * {lights['behind_schedule_red_points'] * 12} THEN 'red'"
+        f" WHEN {behind} > {plan} * {lights['behind_schedule_yellow_points'] * 12} THEN 'yellow'"
+        f" ELSE 'green' END"
     )
+    if field == "district":
+        key, extra, join = "p.district_id", ", d.name, d.sort_order", (
+            f" JOIN {quote(District._meta.db_table)} d ON d.id = p.district_id")
+        group, order = "p.district_id, d.name, d.sort_order", "d.sort_order, d.name"
+    else:
+        key, extra, join, group, order = "p.industry", "", "", "p.industry", "p.industry"
+    new_start = f"pl.kind = '{PlanKind.NEW_START.value}'"
+    sql = (
+        f"SELECT {key}{extra}, COUNT(*), SUM(p.total_investment),"
+        f" SUM(CASE WHEN {new_start} THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN {new_start} AND p.actual_start IS NOT NULL AND p.actual_start <= %s THEN 1 ELSE 0 END),"
+        f" SUM({plan}), SUM({done}),"
+        f" SUM(CASE WHEN ({light}) = 'red' THEN 1 ELSE 0 END), SUM(CASE WHEN ({light}) = 'yellow' THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN ({light}) = 'green' THEN 1 ELSE 0 END)"
+        f" FROM {quote(Project._meta.db_table)} p{join}"
+        f" LEFT JOIN {quote(AnnualPlanEntry._meta.db_table)} pl ON pl.project_id = p.id AND pl.year = %s"
+        f" LEFT JOIN (SELECT project_id, SUM(amount) AS done FROM {quote(MonthlyReport._meta.db_table)}"
+        f"            WHERE year = %s AND month <= %s AND project_id IN ({ids_sql}) GROUP BY project_id) r"
+        f"        ON r.project_id = p.id"
+        f" WHERE p.id IN ({ids_sql})"
+        f" GROUP BY {group} ORDER BY {order}"
+    )
+    params = [connection.ops.adapt_datefield_value(as_of(year)), year, year, m, *ids_params, *ids_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     cent = Decimal("0.01")
     labels = dict(Industry.choices)
-    return [
-        {
-            "key": r["district_id"] if field == "district" else r["industry"],
-            "label": r["district__name"] if field == "district" else labels.get(r["industry"], r["industry"]),
-            "projects": r["n"],
-            "investment_wan": Decimal(r["investment"]).quantize(cent),
-            "planned_new": r["planned_new"],
-            "started_new": r["started_new"],
-            "start_rate_pct": _pct(r["started_new"], r["planned_new"]),
-            "plan_investment_wan": Decimal(r["plan_total"]).quantize(cent),
-            "completed_wan": Decimal(r["done"]).quantize(cent),
-            "completion_pct": _pct(r["done"], r["plan_total"]),
-            "red": r["red"],
-        }
-        for r in grouped
-    ]
+
+    def money(value) -> Decimal:
+        return Decimal(str(value or 0)).quantize(cent)
+
+    result = []
+    for r in rows:
+        if field == "district":
+            (key_value, label, _sort), rest = r[:3], r[3:]
+        else:
+            key_value, rest = r[0], r[1:]
+            label = labels.get(key_value, key_value)
+        n, investment, planned_new, started_new, plan_total, completed, red, yellow, green = rest
+        result.append({
+            "key": key_value,
+            "label": label,
+            "projects": n,
+            "investment_wan": money(investment),
+            "planned_new": planned_new or 0,
+            "started_new": started_new or 0,
+            "start_rate_pct": _pct(started_new or 0, planned_new or 0),
+            "plan_investment_wan": money(plan_total),
+            "completed_wan": money(completed),
+            "completion_pct": _pct(money(completed), money(plan_total)),
+            "red": red or 0,
+            "yellow": yellow or 0,
+            "green": green or 0,
+        })
+    return result
+
+
+def progress_totals(groups: list[dict[str, object]], *, year: int) -> dict[str, object]:
+    """`progress_summary` from the rows of `progress_by` (every project is in exactly one group): the
+    database aggregated the projects once, and the page adds up its ≤ 20 district rows instead of running
+    the year's heaviest aggregate a second time."""
+    def total(key):
+        return sum((g[key] for g in groups), 0)
+
+    planned_new, started_new = total("planned_new"), total("started_new")
+    plan_investment, completed = total("plan_investment_wan"), total("completed_wan")
+    return {
+        "projects": total("projects"),
+        "investment_wan": Decimal(total("investment_wan")),
+        "planned_new": planned_new,
+        "started_new": started_new,
+        "start_rate_pct": _pct(started_new, planned_new),
+        "plan_investment_wan": Decimal(plan_investment),
+        "completed_wan": Decimal(completed),
+        "completion_pct": _pct(completed, plan_investment),
+        "schedule_pct": schedule_pct(year),
+        "lights": {"red": total("red"), "yellow": total("yellow"), "green": total("green")},
+    }
 
 
 def tier_projects(*, year: int, user, tier: str = Tier.Y100):

@@ -260,11 +260,13 @@ def project_list(request):
         projects = selectors.of_year(filterset.qs, year=year)
     else:
         projects = Project.objects.none()
-    summary = selectors.progress_summary(projects, year=year)
     by_district = selectors.progress_by(projects, year=year, field="district")
     by_industry = selectors.progress_by(projects, year=year, field="industry")
+    summary = selectors.progress_totals(by_district, year=year)
     rows = selectors.with_progress(projects, year=year).select_related("district").order_by("-total_investment", "code")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.count = summary["projects"]  # known already: no second count of the year's projects
+    page = paginator.get_page(request.GET.get("page"))
 
     def drill(group):
         return "?" + query_with(request, district=str(group["key"]), page=None, format=None, table=None)

@@ -7,6 +7,7 @@ Writing streams rows through openpyxl's write-only mode, so a 100,000-row export
 
 from __future__ import annotations
 
+import copy
 import datetime
 import io
 import re
@@ -171,8 +172,11 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
-def _cell(sheet, value):
-    """A value as the cell to write: text that Excel would run as a formula is kept as text."""
+def _cell(sheet, value, date_style=None):
+    """A value as the cell to write: text that Excel would run as a formula is kept as text.
+
+    `date_style` is the style of a date cell made once per sheet (setting the number format looks it up
+    in the workbook's list on every cell)."""
     if isinstance(value, str):
         if value.startswith(FORMULA_PREFIXES):
             cell = WriteOnlyCell(sheet, value=value)
@@ -186,7 +190,10 @@ def _cell(sheet, value):
         value = value.date()
     if isinstance(value, datetime.date):
         cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd"
+        if date_style is None:
+            cell.number_format = "yyyy-mm-dd"
+        else:
+            cell._style = copy.copy(date_style)
         return cell
     return value
 
@@ -213,9 +220,10 @@ def write_table(target, *, title: str, columns: list[Column], rows: Iterable[lis
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         header.append(cell)
     sheet.append(header)
+    date_style = _cell(sheet, datetime.date(2000, 1, 1))._style
     count = 0
     for row in rows:
-        sheet.append([_cell(sheet, value) for value in row])
+        sheet.append([_cell(sheet, value, date_style) for value in row])
         count += 1
         if progress is not None:
             progress(count)
