@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.views.decorators.http import require_safe
 from django.core.paginator import Paginator
 from django.urls import reverse
 
@@ -24,6 +25,7 @@ STEP_LABELS = {
 
 
 @login_required
+@require_safe  # status pages only read: GET and HEAD
 def bond_overview(request):
     user = request.user
     year = page_year(request)

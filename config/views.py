@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.views.decorators.http import require_safe
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -21,6 +22,7 @@ from projects.views import Column, Link, Table, page_year, render_page, year_cho
 
 
 @login_required
+@require_safe  # status pages only read: GET and HEAD
 def overview(request):
     """总览: the year's report at a glance, as of its as-of date."""
     user = request.user
@@ -94,6 +96,7 @@ def overview(request):
 
 
 @login_required
+@require_safe  # status pages only read: GET and HEAD
 def project_detail(request, code: str):
     """项目: its facts, stages, investment against plan, start conditions, ledger entries, problems, bonds."""
     user = request.user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.views.decorators.http import require_safe
 from django.core.paginator import Paginator
 from django.urls import reverse
 
@@ -20,6 +21,7 @@ def _unit(unit) -> str:
 
 
 @login_required
+@require_safe  # status pages only read: GET and HEAD
 def ledger_overview(request):
     user = request.user
     year = page_year(request)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from django.contrib.auth.decorators import login_required
+from django.views.decorators.http import require_safe
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -250,6 +251,7 @@ def group_chart(groups, *, schedule) -> dict:
 
 
 @login_required
+@require_safe  # status pages only read: GET and HEAD
 def project_list(request):
     """项目: the year's projects by the filters, by district and industry, with 开工率 and 投资完成率."""
     year = page_year(request)

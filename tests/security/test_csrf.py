@@ -111,6 +111,13 @@ def test_a_status_page_refuses_a_post_without_the_token(browser, name):
     assert browser.post(url, {"year": 2021}).status_code == 403
 
 
+@pytest.mark.parametrize("name", STATUS_PAGES)
+def test_a_status_page_only_reads_even_a_post_with_the_token_is_refused(browser, name):
+    url = reverse(name)
+    browser.get(url)
+    assert browser.post(url, {"year": 2021, "csrfmiddlewaretoken": token_of(browser)}).status_code == 405
+
+
 def test_routes_that_change_state_do_nothing_on_get(browser, project):
     """Only POST writes: the admin's buttons, deletes and logout show a page (or refuse) on GET, and the API's
     actions answer 405 — so neither a link nor an <img> on another site can change anything."""
