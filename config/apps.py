@@ -6,3 +6,6 @@ class ConfigConfig(AppConfig):
 
     name = "config"
     verbose_name = "综合"
+
+    def ready(self) -> None:
+        from . import middleware  # noqa: F401  (connects the login stamp of the idle clock)
