@@ -121,6 +121,16 @@ class StrictFilterBackend(DjangoFilterBackend):
 
     filterset_base = BaseFilterSet
 
+    def filter_queryset(self, request, queryset, view):
+        # No parameter of this FilterSet in the query (a plain list, or only page/page_size/search): no filter
+        # would apply and none could be invalid, so the form (a copy of every filter and its choices) is not
+        # built. Range filters read `<name>_after`-style parameters, hence the prefix match.
+        filterset_class = self.get_filterset_class(view, queryset)
+        names = tuple(filterset_class.base_filters) if filterset_class is not None else ()
+        if not any(p == n or p.startswith(f"{n}_") for p in request.query_params for n in names):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from .api_base import ScopedModelSerializer
+from .api_base import ChoiceLabelField, ScopedModelSerializer
 from .models import (
     AnnualPlanEntry,
     District,
@@ -48,7 +48,7 @@ class TaskForceSerializer(ScopedModelSerializer):
 class ProjectSerializer(ScopedModelSerializer):
     district_name = serializers.CharField(source="district.name", read_only=True)
     tier = serializers.CharField(read_only=True, help_text="投资规模（由总投资推算）")
-    stage_display = serializers.CharField(source="get_stage_display", read_only=True)
+    stage_display = ChoiceLabelField("stage")
 
     class Meta:
         model = Project
