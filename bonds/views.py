@@ -75,7 +75,7 @@ def bond_overview(request):
             note="支出进度 = 已支出 ÷ 已分配，发行后6个月内应支出完毕；落后进度线10–30个百分点为黄灯，超过30个百分点为红灯。"),
     ]
     context = {
-        "nav": "bonds", "year": year, "years": year_choices(year), "as_of": as_of(year),
+        "nav": "bonds", "year": year, "years": year_choices(request, year), "as_of": as_of(year),
         "this_year": this_year, "last_year": last_year, "change_wan": this_year["amount_wan"] - last_year["amount_wan"],
         "share": share, "spending": spending,
         "page_query": query_with(request, page=None, format=None, table=None),

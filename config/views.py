@@ -77,7 +77,7 @@ def overview(request):
         "markLine": {"name": "阈值", "value": growth["threshold_pct"]},
     }
     context = {
-        "nav": "overview", "year": year, "years": year_choices(year), "as_of": project_selectors.as_of(year),
+        "nav": "overview", "year": year, "years": year_choices(request, year), "as_of": project_selectors.as_of(year),
         "tiers": tiers, "growth": growth, "registered": registered, "land": land,
         "bonds": {"this": bonds_this, "last": bonds_last,
                   "change_wan": bonds_this["amount_wan"] - bonds_last["amount_wan"],
@@ -147,7 +147,7 @@ def project_detail(request, code: str):
              b.spent, b.light] for b in bonds]),
     ]
     context = {
-        "nav": "projects", "year": year, "years": year_choices(year), "as_of": on, "project": project,
+        "nav": "projects", "year": year, "years": year_choices(request, year), "as_of": on, "project": project,
         "monthly": monthly, "timeline": timeline,
         "admin_url": reverse("admin:projects_project_change", args=[project.pk]),
         "charts": {"monthly": {

@@ -90,7 +90,7 @@ def ledger_overview(request):
             page=None),
     ]
     context = {
-        "nav": "ledgers", "year": year, "years": year_choices(year), "as_of": as_of(year), "kind": kind,
+        "nav": "ledgers", "year": year, "years": year_choices(request, year), "as_of": as_of(year), "kind": kind,
         "kind_label": LedgerKind(kind).label if kind else "", "totals": totals, "problems": problems,
         "problem_count": problem_page.paginator.count,
         "districts": District.objects.for_user(user), "district_id": district_id,

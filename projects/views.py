@@ -147,7 +147,14 @@ def page_year(request) -> int:
     value = request.GET.get("year", "")
     if value.isdigit() and 2000 <= int(value) <= 2100:
         return int(value)
-    return selectors.latest_year()
+    return latest_year(request)
+
+
+def latest_year(request) -> int:
+    """The latest year with data, looked up once per request (the page's year and its year menu both need it)."""
+    if not hasattr(request, "_kp_latest_year"):
+        request._kp_latest_year = selectors.latest_year()
+    return request._kp_latest_year
 
 
 def query_with(request, **changes) -> str:
@@ -175,8 +182,8 @@ def render_page(request, template: str, context: dict, tables: list[Table], *, f
     return render(request, template, context)
 
 
-def year_choices(year: int) -> list[int]:
-    latest = max(selectors.latest_year(), year)
+def year_choices(request, year: int) -> list[int]:
+    latest = max(latest_year(request), year)
     return list(range(latest, latest - 6, -1))
 
 
@@ -279,7 +286,7 @@ def project_list(request):
         project_table(page.object_list, name="projects", title="项目清单", export_rows=rows.iterator(), page=page),
     ]
     context = {
-        "nav": "projects", "year": year, "years": year_choices(year), "as_of": selectors.as_of(year),
+        "nav": "projects", "year": year, "years": year_choices(request, year), "as_of": selectors.as_of(year),
         "summary": summary,
         "filterset": filterset, "page": page,
         "page_query": query_with(request, page=None, format=None, table=None),
