@@ -295,6 +295,7 @@ class StartCondition(models.Model):
 
     scope_district = "project__district"
     scope_units = ("responsible_unit", "project__responsible_unit")
+    scope_work_units = ("responsible_unit",)  # a department clerk works only what is assigned to their unit
     objects = models.Manager.from_queryset(StartConditionQuerySet)()
 
     class Meta:
@@ -367,6 +368,7 @@ class Problem(StateModel):
 
     scope_district = "project__district"
     scope_units = ("responsible_unit", "project__responsible_unit")
+    scope_work_units = ("responsible_unit",)  # a department clerk works only what is assigned to their unit
     objects = models.Manager.from_queryset(ProblemQuerySet)()
 
     class Meta:

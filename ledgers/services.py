@@ -19,7 +19,7 @@ from simple_history.utils import bulk_create_with_history
 
 from projects.choices import PlanKind, Stage
 from projects.models import Project, Unit, today
-from projects.scoping import EVERYONE, scope_of
+from projects.scoping import EVERYONE
 from projects.workflow import TransitionRefused, run_transition
 
 from . import selectors
@@ -56,21 +56,12 @@ def _require_perm(by, perm: str, label: str) -> None:
 
 
 def _require_in_scope(obj: models.Model, by) -> None:
-    """Refuse a user acting on a row outside their scope (the admin already hides it; services check again)."""
+    """Refuse a user acting on a row they may not change (the admin and the API already hide it; services check
+    again). `for_editor`: a department clerk works only the items assigned to their unit."""
     if by is None or by is EVERYONE:
         return
-    if not type(obj)._default_manager.for_user(by).filter(pk=obj.pk).exists():
-        raise PermissionDenied("该记录不在您的管辖范围内。")
-
-
-def _require_assigned(item: StartCondition | Problem, by) -> None:
-    """A department clerk reads every item of their unit's projects, but works only those assigned to their unit."""
-    _require_in_scope(item, by)
-    if by is None or by is EVERYONE:
-        return
-    scope = scope_of(by)
-    if scope.is_unit_clerk and item.responsible_unit_id != scope.unit_id:
-        raise PermissionDenied(f"该事项由{item.responsible_unit}负责办理，只能由该单位办理。")
+    if not type(obj)._default_manager.for_editor(by).filter(pk=obj.pk).exists():
+        raise PermissionDenied("该记录不在您的管辖范围内，或不由您的单位办理。")
 
 
 # --- 动态销号: the sync ------------------------------------------------------------------------------------
@@ -289,7 +280,7 @@ def conditions_reschedule(*, project_ids: Iterable[int], by=None) -> int:
 
 def _lock_open_condition(condition: StartCondition, by) -> StartCondition:
     _require_perm(by, "ledgers.change_startcondition", "办理开工条件")
-    _require_assigned(condition, by)
+    _require_in_scope(condition, by)
     condition = StartCondition.objects.select_for_update().select_related("type").get(pk=condition.pk)
     if not condition.is_open:
         raise TransitionRefused(f"开工条件“{condition.type}”已{condition.state_label}，不能重复办理。", code="closed")
@@ -388,13 +379,13 @@ def problem_assign(*, problem: Problem, by) -> Problem:
 
 def problem_accept(*, problem: Problem, by) -> Problem:
     """交办 → 办理中."""
-    _require_assigned(problem, by)
+    _require_in_scope(problem, by)
     return run_transition(problem, "accept", by=by)
 
 
 def problem_solve(*, problem: Problem, resolution: str, by, on: datetime.date | None = None) -> Problem:
     """办理中 → 已解决, with the result."""
-    _require_assigned(problem, by)
+    _require_in_scope(problem, by)
     return run_transition(problem, "solve", by=by, on=on or today(), resolution=resolution,
                           reason=f"办结：{(resolution or '').strip()[:80]}")
 

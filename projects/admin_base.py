@@ -77,6 +77,18 @@ class ScopedAdmin(SimpleHistoryAdmin):
         qs = super().get_queryset(request)
         return qs.for_user(request.user) if hasattr(qs, "for_user") else qs
 
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or self._editable(request, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or self._editable(request, obj))
+
+    def _editable(self, request, obj) -> bool:
+        # A row one sees but may not work (another unit's item on one's own project) is shown read-only.
+        if not getattr(self.model, "scope_work_units", None):
+            return True  # whatever one sees one may work: no query
+        return self.model._default_manager.for_editor(request.user).filter(pk=obj.pk).exists()
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         manager = db_field.related_model._default_manager
         if "queryset" not in kwargs and hasattr(manager, "for_user"):

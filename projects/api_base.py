@@ -24,11 +24,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import SkipField
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_defaults import RolePermissions
+from .scoping import scope_choices
 
 STALE_MESSAGE = "该记录已被他人修改，请刷新后按最新版本重新提交。"
 
@@ -66,12 +68,9 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             built = super().get_fields()
             type(self)._built_fields = built
         fields = copy.deepcopy(built)
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        for field in fields.values():
-            queryset = getattr(field, "queryset", None)
-            if queryset is not None and hasattr(queryset, "for_user") and user is not None:
-                field.queryset = queryset.model._default_manager.for_user(user)
+        user = getattr(self.context.get("request"), "user", None)
+        if user is not None:
+            scope_choices(fields.values(), user)
         if "version" in fields and not hasattr(self.Meta.model, "_concurrencymeta"):
             del fields["version"]
         self._document_blank_and_null(fields)
@@ -160,7 +159,7 @@ ID_PATTERN = r"[0-9]{1,18}"
 
 
 class ScopedMixin:
-    # Role permissions and `Model.objects.for_user(user)` for any viewset; querysets extended with
+    # Role permissions and `Model.objects.for_user(user)` (`for_editor` to change) for any viewset; querysets extended with
     # `select_related`/annotations belong in `get_base_queryset`.
 
     permission_classes = [RolePermissions]
@@ -170,7 +169,10 @@ class ScopedMixin:
         return self.queryset
 
     def get_queryset(self):
-        return self.get_base_queryset().for_user(self.request.user)
+        rows = self.get_base_queryset()
+        if self.request.method in SAFE_METHODS:
+            return rows.for_user(self.request.user)
+        return rows.for_editor(self.request.user)  # changing (PUT, PATCH, DELETE, actions): only what one may work
 
 
 class ScopedViewSet(ScopedMixin, viewsets.ModelViewSet):

@@ -9,6 +9,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 
 from .choices import Category, Industry, LandUse, PlanKind, ReportStatus, Stage, Tier
 from .models import AnnualPlanEntry, District, LandSupply, MonthlyReport, Project, Unit
+from .scoping import scope_choices
 from .selectors import built_in_q
 
 
@@ -134,10 +135,7 @@ class StrictFilterBackend(DjangoFilterBackend):
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
-            for field in filterset.form.fields.values():
-                choices = getattr(field, "queryset", None)
-                if choices is not None and hasattr(choices, "for_user"):
-                    field.queryset = choices.for_user(request.user)
+            scope_choices(filterset.form.fields.values(), request.user)
         return filterset
 
 

@@ -14,6 +14,7 @@ Supervisors (the 督查 group) and superusers see everything. Anyone else withou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from django.db import models
 from django.db.models import Q
@@ -114,5 +115,27 @@ class ScopedQuerySet(models.QuerySet):
                 return self.filter(condition)
         return self.none()
 
+    def for_editor(self, user) -> ScopedQuerySet:
+        """Only the rows `user` may change: those they see, narrowed for a department clerk to the model's
+        `scope_work_units` paths where it has them (they read every item of their unit's projects, but work
+        only the items assigned to their unit)."""
+        rows = self.for_user(user)
+        paths = getattr(self.model, "scope_work_units", None)
+        scope = scope_of(user)
+        if paths and scope.is_unit_clerk:
+            condition = Q()
+            for path in paths:
+                condition |= Q(**{path: scope.unit_id})
+            rows = rows.filter(condition)
+        return rows
+
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+def scope_choices(fields: Iterable, user) -> None:
+    """Limit the choices (`field.queryset`) of form, filter or serializer fields to the rows `user` may see."""
+    for field in fields:
+        choices = getattr(field, "queryset", None)
+        if choices is not None and hasattr(choices, "for_user"):
+            field.queryset = choices.for_user(user)

@@ -288,7 +288,8 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                 mine = District.objects.filter(pk=scope.district_id).values_list("name", flat=True).first()
                 add(path.split("__")[0], f"不在您的管辖范围内：您只能导入{mine}的数据。")
         elif scope.is_unit_clerk:
-            paths = getattr(model, "scope_units", ())
+            # Importing changes rows: the paths of what one may work (ScopedQuerySet.for_editor), else of what one sees.
+            paths = getattr(model, "scope_work_units", None) or getattr(model, "scope_units", ())
             if paths != UNRESTRICTED and not any(_path_value(instance, p) == scope.unit_id for p in paths):
                 add(NON_FIELD_ERRORS, "不在您的管辖范围内：只能导入本单位负责的数据。")
         else:

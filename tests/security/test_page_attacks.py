@@ -173,3 +173,24 @@ def test_a_department_clerk_does_not_work_another_units_item_on_their_own_projec
     response = client.post(f"/api/{prefix}/{item.pk}/{action}/", data, content_type="application/json")
     assert response.status_code in (403, 404)
     assert changed_tables(before) == []
+
+
+@pytest.mark.parametrize("prefix", ["start-conditions", "problems"])
+def test_a_department_clerk_cannot_edit_another_units_item_in_the_api_or_the_admin(world, as_user, prefix):
+    """The same rule at the other doors that change rows (ScopedQuerySet.for_editor): the API's update finds
+    nothing, and the admin shows the item read-only and refuses a save."""
+    from ledgers.models import Problem, StartCondition
+
+    model = {"start-conditions": StartCondition, "problems": Problem}[prefix]
+    item = model.objects.filter(project__responsible_unit=world.fgw, responsible_unit=world.zjj).first()
+    client = as_user(world.dept)
+    before = snapshot()
+    assert client.get(f"/api/{prefix}/{item.pk}/").status_code == 200  # they may read it
+    response = client.patch(f"/api/{prefix}/{item.pk}/", {"note": "越权修改", "version": item.version},
+                            content_type="application/json")
+    assert response.status_code == 404
+    url = f"/admin/ledgers/{model._meta.model_name}/{item.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(url, {"note": "越权修改"}).status_code == 403
+    assert changed_tables(before) == []
