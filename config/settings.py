@@ -101,7 +101,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "projects.auth.Backend",  # ModelBackend, with the profile and one permissions query
 ]
 LOGIN_URL = "admin:login"
 # Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name from one address, that

@@ -63,9 +63,9 @@ def test_a_list_page_costs_the_same_queries_for_3_and_23_rows(
     assert few == many, f"{url}: {few} queries for 3 rows, {many} for 23"
 
 
-def test_the_project_list_needs_twelve_queries(login, supervisor, clerk, chaoyang, fgw, project_factory):
+def test_the_project_list_needs_eleven_queries(login, supervisor, clerk, chaoyang, fgw, project_factory):
     add_rows(5, chaoyang, fgw, clerk, project_factory, 0)
-    # session, user, user permissions, group permissions, groups (scope), the district filter's choices,
+    # session, user, permissions (one query: projects.auth.Backend), groups (scope), the district filter's choices,
     # count, the page with its districts (select_related), date hierarchy min/max and days, and a savepoint
     # pair (ATOMIC_REQUESTS inside the test's transaction); the session is not written (config.middleware)
-    assert count_queries(login(supervisor), reverse("admin:projects_project_changelist")) == 12
+    assert count_queries(login(supervisor), reverse("admin:projects_project_changelist")) == 11
