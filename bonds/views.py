@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.views.decorators.http import require_safe
 from django.core.paginator import Paginator
 from django.urls import reverse
 
 from projects.selectors import as_of
-from projects.views import PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, year_choices
+from projects.views import (
+    PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, status_page, year_choices,
+)
 
 from . import selectors
 
@@ -24,8 +24,7 @@ STEP_LABELS = {
 }
 
 
-@login_required
-@require_safe  # status pages only read: GET and HEAD
+@status_page
 def bond_overview(request):
     user = request.user
     year = page_year(request)

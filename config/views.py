@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.auth.decorators import login_required
-from django.views.decorators.http import require_safe
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -18,11 +16,10 @@ from ledgers import selectors as ledger_selectors
 from projects import selectors as project_selectors
 from projects.choices import LandUse, ReportStatus, Tier
 from projects.models import Project, today
-from projects.views import Column, Link, Table, page_year, render_page, year_choices
+from projects.views import Column, Link, Table, page_year, render_page, status_page, year_choices
 
 
-@login_required
-@require_safe  # status pages only read: GET and HEAD
+@status_page
 def overview(request):
     """总览: the year's report at a glance, as of its as-of date."""
     user = request.user
@@ -95,8 +92,7 @@ def overview(request):
     return render_page(request, "pages/overview.html", context, tables, filename="总览")
 
 
-@login_required
-@require_safe  # status pages only read: GET and HEAD
+@status_page
 def project_detail(request, code: str):
     """项目: its facts, stages, investment against plan, start conditions, ledger entries, problems, bonds."""
     user = request.user

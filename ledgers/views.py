@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.views.decorators.http import require_safe
 from django.core.paginator import Paginator
 from django.urls import reverse
 
 from projects.models import District
 from projects.selectors import as_of
-from projects.views import PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, year_choices
+from projects.views import (
+    PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, status_page, year_choices,
+)
 
 from . import selectors
 from .choices import LedgerKind, ProblemStatus
@@ -20,8 +20,7 @@ def _unit(unit) -> str:
     return (unit.short_name or unit.name) if unit else ""
 
 
-@login_required
-@require_safe  # status pages only read: GET and HEAD
+@status_page
 def ledger_overview(request):
     user = request.user
     year = page_year(request)
