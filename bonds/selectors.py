@@ -118,24 +118,28 @@ def expected_of(row) -> Decimal:
 
 def funnel(*, year: int, user) -> list[dict[str, object]]:
     """Per stage, the year's bond projects now in it (count, requested and approved amounts) and how many
-    have reached it or passed it (早谋划 … 早见效)."""
-    date_fields = ["planned_on", "applied_on", "approved_on", "issued_on", "funded_on", "effective_on"]
-    aggregates = {}
-    for stage, date_field in zip(BondStage.values, date_fields):
-        here = Q(stage=stage)
-        aggregates[f"{stage}_count"] = Count("pk", filter=here)
-        aggregates[f"{stage}_requested"] = Sum("requested_amount", filter=here, default=ZERO)
-        aggregates[f"{stage}_approved"] = Sum("approved_amount", filter=here, default=ZERO)
-        aggregates[f"{stage}_reached"] = Count("pk", filter=Q(**{f"{date_field}__isnull": False}))
-    row = BondProject.objects.for_user(user).filter(year=year).aggregate(**aggregates)
+    have reached it or passed it (早谋划 … 早见效). One query grouped by stage; "reached" adds up the groups."""
+    date_fields = dict(zip(BondStage.values, ["planned_on", "applied_on", "approved_on", "issued_on", "funded_on",
+                                              "effective_on"]))
+    rows = list(
+        BondProject.objects.for_user(user).filter(year=year).order_by().values("stage").annotate(
+            count=Count("pk"),
+            requested=Sum("requested_amount", default=ZERO),
+            approved=Sum("approved_amount", default=ZERO),
+            **{f"reached_{stage}": Count("pk", filter=Q(**{f"{field}__isnull": False}))
+               for stage, field in date_fields.items()},
+        )
+    )
+    by_stage = {row["stage"]: row for row in rows}
+    none = {"count": 0, "requested": ZERO, "approved": ZERO}
     return [
         {
             "stage": stage,
             "label": label,
-            "count": row[f"{stage}_count"],
-            "reached": row[f"{stage}_reached"],
-            "requested_wan": row[f"{stage}_requested"],
-            "approved_wan": row[f"{stage}_approved"],
+            "count": by_stage.get(stage, none)["count"],
+            "reached": sum(row[f"reached_{stage}"] for row in rows),
+            "requested_wan": by_stage.get(stage, none)["requested"],
+            "approved_wan": by_stage.get(stage, none)["approved"],
         }
         for stage, label in BondStage.choices
     ]

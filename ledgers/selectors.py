@@ -134,26 +134,22 @@ def _red_at(day: datetime.date) -> Q:
 def ledger_totals(*, year: int, user) -> dict[str, dict[str, object]]:
     """Per kind: entries, open and closed as of the year's as-of date, 清零进度, and overdue (red) ones."""
     day = as_of(year)
-    aggregates = {}
-    for kind in LedgerKind.values:
-        of_kind = Q(kind=kind)
-        aggregates[f"{kind}_total"] = Count("pk", filter=of_kind)
-        aggregates[f"{kind}_closed"] = Count("pk", filter=of_kind & _closed_by(day))
-        aggregates[f"{kind}_overdue"] = Count("pk", filter=of_kind & _red_at(day))
-        aggregates[f"{kind}_closed_in_year"] = Count(
-            "pk", filter=of_kind & _closed_by(day) & Q(closed_on__gte=datetime.date(year, 1, 1))
-        )
-    row = _entries_of_year(year, user).aggregate(**aggregates)
+    rows = (
+        _entries_of_year(year, user).order_by().values("kind")
+        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)), overdue=Count("pk", filter=_red_at(day)))
+    )
+    found = {row["kind"]: row for row in rows}
     table = {}
     for kind in LedgerKind.values:
-        total, closed = row[f"{kind}_total"], row[f"{kind}_closed"]
+        row = found.get(kind, {"total": 0, "closed": 0, "overdue": 0})
+        total, closed = row["total"], row["closed"]
         table[kind] = {
             "label": LedgerKind(kind).label,
             "total": total,
             "open": total - closed,
             "closed": closed,
             "clearance_pct": _rate(closed, total),
-            "overdue": row[f"{kind}_overdue"],
+            "overdue": row["overdue"],
         }
     return table
 
