@@ -101,10 +101,16 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
     @cached_property
     def _reading_plan(self) -> list[tuple]:
-        columns = {f.attname for f in self.Meta.model._meta.concrete_fields}
+        concrete = self.Meta.model._meta.concrete_fields
+        columns = {f.attname for f in concrete}
+        foreign_keys = {f.name: f.attname for f in concrete if f.many_to_one and f.target_field.attname == "id"}
         plan = []
         for field in self._readable_fields:
             attr = field.source_attrs[0] if len(field.source_attrs) == 1 else None
+            if type(field) is serializers.PrimaryKeyRelatedField and field.pk_field is None and attr in foreign_keys:
+                # A foreign key's id is its column (`district_id`): DRF would wrap it in a PKOnlyObject.
+                plan.append((field.field_name, foreign_keys[attr], field, True, int))
+                continue
             plain = (type(field).get_attribute is serializers.Field.get_attribute
                      and isinstance(field, self.PLAIN_FIELDS) and attr in columns)
             plan.append((field.field_name, attr, field, plain, self.AS_IS.get(type(field)) if plain else None))
