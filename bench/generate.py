@@ -69,7 +69,7 @@ INDUSTRIES = [
 INVESTMENT_BANDS = [((2000, 5000), 10), ((5000, 10000), 25), ((10000, 100000), 45), ((100000, 500000), 15),
                     ((500000, 1000000), 4), ((1000000, 3000000), 1)]
 BOND_FIELDS = ["transport", "energy", "agri_water", "ecology", "social", "cold_chain", "municipal", "housing"]
-CAUSES = ["land", "planning", "approval", "funding", "demolition", "utilities", "company", "other"]
+CAUSES = ["land", "planning", "approval", "funding", "relocation", "utilities", "enterprise", "other"]  # CauseCategory
 
 
 @dataclass(frozen=True)
