@@ -8,6 +8,7 @@ pick the year and the filters, and format.
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +20,6 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import conditional_escape as escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
@@ -115,17 +115,18 @@ class Table:
             yield {"text": FORMATS[column.kind](raw), "href": href, "css": css}
 
     def html_body(self) -> str:
-        """The rows as HTML, escaped like the template would. Built here rather than by a template loop: the
-        supervisor's overview lists ~500 projects of 100亿+ at provincial scale, 2,000 cells that the template
-        language rendered at a third of the page's time."""
+        """The rows as HTML, escaped as the template would escape them. Built here rather than by a template
+        loop: the supervisor's overview lists ~500 projects of 100亿+ at provincial scale, 2,000 cells that the
+        template language rendered at a third of the page's time. Every cell is a plain `str` (FORMATS), so the
+        standard library's escape gives Django's output at a third of `conditional_escape`'s cost."""
         rows = []
         for row in self.rows:
             cells = []
             for cell in self._cells(row):
-                text = escape(cell["text"])
+                text = html.escape(cell["text"])
                 if cell["href"]:
-                    text = f'<a href="{escape(cell["href"])}">{text}</a>'
-                cells.append(f'<td class="{escape(cell["css"])}">{text}</td>')
+                    text = f'<a href="{html.escape(cell["href"])}">{text}</a>'
+                cells.append(f'<td class="{html.escape(cell["css"])}">{text}</td>')
             rows.append(f"<tr>{''.join(cells)}</tr>")
         return mark_safe("\n".join(rows))
 
