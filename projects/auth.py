@@ -1,18 +1,54 @@
-"""Django's ModelBackend with two queries fewer on every request.
+"""Django's ModelBackend with fewer and cheaper queries on every request.
 
 - The signed-in user is read with their profile (district or unit), which scoping needs on every page.
 - The user's own and their groups' permissions are read in one query instead of two.
+- That query and the one for the user's group names (their roles, `projects.scoping`) are fixed statements
+  run on a cursor: the same rows as the ORM's, without building the query on every request (the ORM took
+  0.75 ms and 0.3 ms of each API request to build them, against 0.3 ms and 0.15 ms to run them; bench/).
 
 Nothing is cached beyond the request's user object, as in ModelBackend: a changed group or permission counts
 from the next request.
 """
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 UserModel = get_user_model()
+
+
+@cache
+def _statements() -> dict[str, str]:
+    q = connection.ops.quote_name
+    permission, content_type = q(Permission._meta.db_table), q(ContentType._meta.db_table)
+    user_groups = q(UserModel.groups.through._meta.db_table)
+    user_perms = q(UserModel.user_permissions.through._meta.db_table)
+    group_perms = q(Group.permissions.through._meta.db_table)
+    named = (f"SELECT ct.app_label, p.codename FROM {permission} p"
+             f" JOIN {content_type} ct ON ct.id = p.content_type_id")
+    return {
+        "groups": f"SELECT g.name FROM {q(Group._meta.db_table)} g JOIN {user_groups} ug ON ug.group_id = g.id"
+                  f" WHERE ug.user_id = %s",
+        "all_permissions": named,
+        "permissions": f"{named} WHERE p.id IN (SELECT permission_id FROM {user_perms} WHERE user_id = %s)"
+                       f" OR p.id IN (SELECT gp.permission_id FROM {group_perms} gp"
+                       f" JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)",
+    }
+
+
+def _rows(statement: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()[statement], params)
+        return cursor.fetchall()
+
+
+def group_names(user) -> set[str]:
+    """The names of the user's groups (their roles)."""
+    return {name for (name,) in _rows("groups", [user.pk])}
 
 
 class Backend(ModelBackend):
@@ -27,9 +63,9 @@ class Backend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            perms = Permission.objects.all()
-            if not user_obj.is_superuser:
-                perms = perms.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            rows = perms.values_list("content_type__app_label", "codename").order_by()
+            if user_obj.is_superuser:
+                rows = _rows("all_permissions", [])
+            else:
+                rows = _rows("permissions", [user_obj.pk, user_obj.pk])
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache
