@@ -18,15 +18,17 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import ISO_8601, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import SkipField
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_defaults import RolePermissions
@@ -109,12 +111,33 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             attr = field.source_attrs[0] if len(field.source_attrs) == 1 else None
             if type(field) is serializers.PrimaryKeyRelatedField and field.pk_field is None and attr in foreign_keys:
                 # A foreign key's id is its column (`district_id`): DRF would wrap it in a PKOnlyObject.
-                plan.append((field.field_name, foreign_keys[attr], field, True, int))
+                plan.append((field.field_name, foreign_keys[attr], field, True, int, field.to_representation))
                 continue
             plain = (type(field).get_attribute is serializers.Field.get_attribute
                      and isinstance(field, self.PLAIN_FIELDS) and attr in columns)
-            plan.append((field.field_name, attr, field, plain, self.AS_IS.get(type(field)) if plain else None))
+            plan.append((field.field_name, attr, field, plain, self.AS_IS.get(type(field)) if plain else None,
+                         self._represent(field)))
         return plan
+
+    @staticmethod
+    def _represent(field) -> Callable[[Any], Any]:
+        """`field.to_representation`, or for a plain DateTimeField the same ISO 8601 text without DRF's per-cell
+        timezone and format lookups (the time zone is read once per serializer, i.e. per request)."""
+        iso = getattr(field, "format", api_settings.DATETIME_FORMAT)
+        if (type(field) is not serializers.DateTimeField or hasattr(field, "timezone")
+                or not isinstance(iso, str) or iso.lower() != ISO_8601):
+            return field.to_representation
+        zone = field.default_timezone()
+        if zone is None:
+            return field.to_representation
+
+        def represent(value):
+            if not timezone.is_aware(value):
+                return field.to_representation(value)
+            text = value.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return represent
 
     # Values these fields would return unchanged (str(s) is s, int(i) is i, a choice's key is its string).
     AS_IS = {serializers.CharField: str, serializers.ChoiceField: str, serializers.IntegerField: int,
@@ -122,13 +145,13 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = {}
-        for name, attr, field, plain, as_is in self._reading_plan:
+        for name, attr, field, plain, as_is, represent in self._reading_plan:
             if plain:
                 value = getattr(instance, attr)
                 if value is None or type(value) is as_is:
                     data[name] = value
                 else:
-                    data[name] = field.to_representation(value)
+                    data[name] = represent(value)
                 continue
             try:
                 value = field.get_attribute(instance)
