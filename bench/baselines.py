@@ -135,8 +135,9 @@ def project_status(year: int, district_id: int | None) -> dict:
     return out
 
 
-def project_detail(project_id: int, year: int, district_id: int | None) -> dict:
-    """The project page's rows: the project, its months, plan, entries, conditions, problems, bonds."""
+def project_detail(code: str, year: int, district_id: int | None) -> dict:
+    """The project page's rows: the project (by its code, in the scope), its months, plan, entries, conditions,
+    problems, bonds."""
     from bonds.models import Allocation, BondIssue, BondProject, Disbursement, Expenditure
     from ledgers.models import LedgerEntry, Problem, StartCondition, StartConditionType
     from projects.models import AnnualPlanEntry, MonthlyReport, Project
@@ -144,7 +145,10 @@ def project_detail(project_id: int, year: int, district_id: int | None) -> dict:
     scope, sp = _scope(district_id)
     out = {"project": _rows(
         f"SELECT p.*, d.name, u.name FROM {_t(Project)} p JOIN projects_district d ON d.id = p.district_id"
-        f" LEFT JOIN projects_unit u ON u.id = p.responsible_unit_id WHERE p.id = %s{scope}", [project_id] + sp)}
+        f" LEFT JOIN projects_unit u ON u.id = p.responsible_unit_id WHERE p.code = %s{scope}", [code] + sp)}
+    if not out["project"]:
+        return out
+    project_id = out["project"][0][0]
     out["history"] = _rows(f"SELECT history_date, stage FROM projects_historicalproject WHERE id = %s"
                            f" ORDER BY history_date", [project_id])
     out["months"] = _rows(f"SELECT month, amount, status FROM {_t(MonthlyReport)} WHERE project_id = %s AND year = %s"
