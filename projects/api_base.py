@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 from typing import Any, Callable
 
 from concurrency.exceptions import RecordModifiedError
@@ -121,18 +122,23 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
     @staticmethod
     def _represent(field) -> Callable[[Any], Any]:
-        """`field.to_representation`, or for a plain DateTimeField the same ISO 8601 text without DRF's per-cell
-        timezone and format lookups (the time zone is read once per serializer, i.e. per request)."""
-        iso = getattr(field, "format", api_settings.DATETIME_FORMAT)
-        if (type(field) is not serializers.DateTimeField or hasattr(field, "timezone")
-                or not isinstance(iso, str) or iso.lower() != ISO_8601):
+        """`field.to_representation`, or for a plain DateField or DateTimeField the same ISO 8601 text without
+        DRF's per-cell format and time-zone lookups (the time zone is read once per serializer: per request)."""
+        kind = type(field)
+        if kind not in (serializers.DateField, serializers.DateTimeField) or hasattr(field, "timezone"):
             return field.to_representation
+        default = api_settings.DATE_FORMAT if kind is serializers.DateField else api_settings.DATETIME_FORMAT
+        iso = getattr(field, "format", default)
+        if not isinstance(iso, str) or iso.lower() != ISO_8601:
+            return field.to_representation
+        if kind is serializers.DateField:
+            return lambda value: value.isoformat() if type(value) is datetime.date else field.to_representation(value)
         zone = field.default_timezone()
         if zone is None:
             return field.to_representation
 
         def represent(value):
-            if not timezone.is_aware(value):
+            if type(value) is not datetime.datetime or not timezone.is_aware(value):
                 return field.to_representation(value)
             text = value.astimezone(zone).isoformat()
             return text[:-6] + "Z" if text.endswith("+00:00") else text
