@@ -30,6 +30,13 @@ class RolePermissions(permissions.DjangoModelPermissions):
             return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
         return super().has_permission(request, view)
 
+    def _queryset(self, view):
+        # DRF builds the view's queryset here only to learn its model: the class's own queryset names it, and the
+        # scoped one (`for_user`) is built once, by the view. The permissions are then read first, with the
+        # user's roles in the same query (projects.auth), and the scope finds the roles already read.
+        queryset = getattr(view, "queryset", None)
+        return queryset if queryset is not None else super()._queryset(view)
+
 
 class Pagination(pagination.PageNumberPagination):
     """50 rows a page; `page_size` up to 200."""

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.auth import Backend
 from projects.choices import Role
+from projects.scoping import scope_of
 
 
 def test_the_user_comes_with_the_profile_in_one_query(clerk, chaoyang):
@@ -37,6 +38,9 @@ def test_permissions_of_the_groups_and_of_the_user_in_one_query(clerk):
     group_perms = {f"{p.content_type.app_label}.{p.codename}"
                    for p in Permission.objects.filter(group__name=Role.DISTRICT_CLERK)}
     assert perms == group_perms | {"auth.view_user"}
+    with CaptureQueriesContext(connection) as ctx:
+        assert scope_of(user).district_id == clerk.profile.district_id  # the roles came with the permissions
+    assert len(ctx.captured_queries) == 0
 
 
 def test_a_superuser_has_every_permission_and_an_inactive_user_none(db, django_user_model, clerk):
