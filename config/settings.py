@@ -157,6 +157,7 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
+SESSION_ENGINE = "config.sessions"  # Django's database sessions, read without building a query per request
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 3600)
 # The idle clock restarts when the session is saved, at most once a minute (config.middleware).
 SESSION_REFRESH_SECONDS = 60

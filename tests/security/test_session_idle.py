@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.middleware import SEEN
+from config.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +51,18 @@ def test_an_idle_session_has_ended_and_the_clerk_logs_in_again(login, clerk):
     response = client.get("/")
 
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_session_store_reads_a_live_session_and_refuses_an_expired_or_unknown_key():
+    store = SessionStore()
+    store["district"] = "朝阳区"
+    store.save()
+    key = store.session_key
+    assert SessionStore(key).load() == {"district": "朝阳区"}
+
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    expired = SessionStore(key)
+    assert expired.load() == {} and expired.session_key is None  # a new session starts; the old key is dead
+
+    unknown = SessionStore("x" * 32)
+    assert unknown.load() == {} and unknown.session_key is None
