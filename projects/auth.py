@@ -29,14 +29,12 @@ def _statements() -> dict[str, str]:
     user_groups = q(UserModel.groups.through._meta.db_table)
     user_perms = q(UserModel.user_permissions.through._meta.db_table)
     group_perms = q(Group.permissions.through._meta.db_table)
-    groups = (f"SELECT g.name FROM {q(Group._meta.db_table)} g JOIN {user_groups} ug ON ug.group_id = g.id"
-              f" WHERE ug.user_id = %s")
-    # (NULL, group name) rows, then (app label, codename) rows
-    named = (f"SELECT NULL, g.name FROM {q(Group._meta.db_table)} g JOIN {user_groups} ug ON ug.group_id = g.id"
-             f" WHERE ug.user_id = %s UNION ALL SELECT ct.app_label, p.codename FROM {permission} p"
-             f" JOIN {content_type} ct ON ct.id = p.content_type_id")
+    users_groups = f"FROM {q(Group._meta.db_table)} g JOIN {user_groups} ug ON ug.group_id = g.id WHERE ug.user_id = %s"
+    # The group names as (NULL, name) rows, then the permissions as (app label, codename) rows.
+    named = (f"SELECT NULL, g.name {users_groups} UNION ALL"
+             f" SELECT ct.app_label, p.codename FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id")
     return {
-        "groups": groups,
+        "groups": f"SELECT g.name {users_groups}",
         "all_permissions": named,
         "permissions": f"{named} WHERE p.id IN (SELECT permission_id FROM {user_perms} WHERE user_id = %s)"
                        f" OR p.id IN (SELECT gp.permission_id FROM {group_perms} gp"
