@@ -148,6 +148,7 @@ def project_detail(request, code: str):
         "admin_url": reverse("admin:projects_project_change", args=[project.pk]),
         "charts": {"monthly": {
             "kind": "bar", "unit": "万元", "categories": [f"{m}月" for m in months],
+            "empty": f"{year}年尚无月报",
             "series": [
                 {"name": "本月完成", "data": [r["amount"] for r in monthly["rows"]]},
                 {"name": "本年累计", "type": "line", "data": [r["cumulative"] for r in monthly["rows"]]},

@@ -169,6 +169,17 @@ def test_the_project_page_shows_its_ledgers_conditions_problems_and_bonds(login,
     assert project.get_absolute_url() == f"/projects/{project.code}/"
 
 
+def test_the_project_page_says_so_when_the_year_has_no_monthly_reports(login, city, supervisor, chaoyang):
+    project = project_of(chaoyang)
+    c = login(supervisor)
+    reported = c.get(project.get_absolute_url() + "?year=2021").content.decode()
+    assert '<script id="chart-monthly"' in reported and "尚无月报" not in reported
+    MonthlyReport.objects.filter(project=project, year=2021).delete()
+    empty = c.get(project.get_absolute_url() + "?year=2021").content.decode()
+    assert '<p class="chart empty" id="chart-monthly-empty">2021年尚无月报</p>' in empty
+    assert 'id="chart-monthly"' not in empty  # no empty axes drawn
+
+
 def test_the_admin_change_form_links_to_the_project_page(login, city, supervisor, chaoyang):
     project = project_of(chaoyang)
     c = login(supervisor)
