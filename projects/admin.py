@@ -36,6 +36,7 @@ from .models import (
     TaskForceMember,
     Unit,
     UserProfile,
+    today,
 )
 
 admin.site.site_header = "长春市重点项目推进管理系统"
@@ -129,9 +130,11 @@ class AnnualPlanEntryInline(ScopedInlineMixin, admin.TabularInline):
 
 
 class MonthlyReportInline(admin.TabularInline):
-    """Reports are listed here; each is entered and submitted on its own page (it has photos and a workflow)."""
+    """Reports are listed here; each is entered and submitted on its own page (it has photos and a workflow),
+    which the link under the list opens with this project and last month filled in."""
 
     model = MonthlyReport
+    template = "admin/projects/monthly_report_inline.html"
     extra = 0
     fields = ["year", "month", "amount", "status", "progress"]
     readonly_fields = fields
@@ -332,6 +335,14 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
 
     def has_submit_permission(self, request):
         return request.user.has_perm("projects.submit_monthlyreport")
+
+    def get_changeform_initial_data(self, request):
+        # A report is due for the month just ended; the project page's link also fills in the project.
+        initial = super().get_changeform_initial_data(request)
+        last_month = today().replace(day=1) - datetime.timedelta(days=1)
+        initial.setdefault("year", last_month.year)
+        initial.setdefault("month", last_month.month)
+        return initial
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_editable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 from decimal import Decimal
 
@@ -59,7 +60,30 @@ def test_a_clerk_adds_a_project_starts_it_and_its_not_started_entry_leaves_the_l
     screenshot(page, "clerk-ledgers-after-start")
     page.goto(project.get_absolute_url())
     assert "在建" in page.locator(".facts").inner_text()
+    assert "尚无月报" in page.locator(".charts").inner_text()
     screenshot(page, "clerk-project-page")
+
+    # the project form's link opens last month's report for this project, filled in
+    last_month = today().replace(day=1) - datetime.timedelta(days=1)
+    page.goto(f"/admin/projects/project/{project.pk}/change/")
+    page.click("text=填报本项目月报")
+    assert "浏览器测试新开工项目" in page.locator(".field-project").inner_text()
+    assert page.input_value("#id_year") == str(last_month.year)
+    assert page.input_value("#id_month") == str(last_month.month)
+    page.fill("#id_amount", "1200")
+    page.fill("#id_progress", "主体施工")
+    page.click("input[name=_save]")  # last month is before this month's start: refused, nothing saved
+    assert f"月报月份不能早于项目实际开工月份（{year}年{today().month}月）" in page.locator(".field-month").inner_text()
+    assert page.input_value("#id_amount") == "1200"  # what the clerk typed is kept
+    page.fill("#id_year", str(year))
+    page.fill("#id_month", str(today().month))
+    screenshot(page, "clerk-admin-monthly-report")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    page.goto(f"{project.get_absolute_url()}?year={year}")
+    assert page.locator(".chart[data-chart=chart-monthly] svg").count() == 1
+    assert "1,200.00" in page.locator("#table-monthly").inner_text()
+    screenshot(page, "clerk-project-page-reported")
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from projects.choices import ReportStatus, Stage
 from projects.models import AnnualPlanEntry, MonthlyReport, Project
+from tests.conftest import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +149,25 @@ def test_a_save_from_a_stale_admin_page_is_refused_with_a_message(login, clerk, 
     data = {**data, "version": fresh["version"].value(), "owner": "新的修改"}
     assert c.post(url, data).status_code == 302
     assert Project.objects.get(pk=project.pk).owner == "新的修改"
+
+
+def test_the_project_form_links_to_a_new_monthly_report_for_that_project_and_last_month(login, clerk, dept_clerk,
+                                                                                          fgw, chaoyang, nanguan):
+    project = make_project(chaoyang, name="朝阳月报链接项目", responsible_unit=fgw)
+    page = login(clerk).get(reverse("admin:projects_project_change", args=[project.pk])).content.decode()
+    link = f'{reverse("admin:projects_monthlyreport_add")}?project={project.pk}'
+    assert f'href="{link}"' in page and "填报本项目月报" in page
+
+    form = login(clerk).get(link).content.decode()
+    assert f'<option value="{project.pk}" selected>朝阳月报链接项目' in form
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    assert f'name="year" value="{last_month.year}"' in form
+    assert f'name="month" value="{last_month.month}"' in form
+
+    # the link is not a way into another district's project
+    other = make_project(nanguan, name="南关他区项目")
+    assert "南关他区项目" not in login(clerk).get(
+        f'{reverse("admin:projects_monthlyreport_add")}?project={other.pk}').content.decode()
+    # a department clerk reads the project and enters no reports: no link
+    read_only = login(dept_clerk).get(reverse("admin:projects_project_change", args=[project.pk])).content.decode()
+    assert "朝阳月报链接项目" in read_only and "填报本项目月报" not in read_only
