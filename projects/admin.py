@@ -7,7 +7,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.db.models import Count
+from django.db.models import Count, Exists, Max, Min
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -153,16 +153,24 @@ class YearsInSqlQuerySet:
     for 100,000 projects on SQLite, where the truncation is a Python function, and 13 ms on PostgreSQL. Here
     the first and last dates come from the ends of the date's index, and one query asks, for each year between
     them, whether a row of the list falls in it (an index probe per year: about 1 ms). Other kinds (the months
-    and days of a chosen year) are Django's own.
+    and days of a chosen year) are Django's own. Django has just asked this queryset for the same first and last
+    dates (to choose the level to show), so they are kept from that call rather than asked again.
     """
+
+    def aggregate(self, *args, **kwargs):
+        result = super().aggregate(*args, **kwargs)
+        if not args and kwargs.keys() == {"first", "last"}:
+            first, last = kwargs["first"], kwargs["last"]
+            if isinstance(first, Min) and isinstance(last, Max) and first.source_expressions == last.source_expressions:
+                self._kp_spans = {**getattr(self, "_kp_spans", {}), first.source_expressions[0].name: result}
+        return result
 
     def dates(self, field_name, kind, order="ASC"):
         if kind != "year":
             return super().dates(field_name, kind, order)
-        from django.db.models import Exists, Max, Min
-
         rows = self.order_by()
-        span = rows.aggregate(first=Min(field_name), last=Max(field_name))
+        span = getattr(self, "_kp_spans", {}).get(field_name) or rows.aggregate(
+            first=Min(field_name), last=Max(field_name))
         if span["first"] is None:
             return []
         probes = {
