@@ -31,11 +31,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 
-from projects.models import today
+from projects.models import add_months, today
 from projects.selectors import as_of
 
 from .choices import BondStage, Light
-from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal, add_months, add_years
+from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal, add_years
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=18, decimal_places=2)

@@ -11,7 +11,6 @@ States change only through `ledgers.services` (django-fsm-2 transitions, protect
 
 from __future__ import annotations
 
-import calendar
 import datetime
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from concurrency.fields import AutoIncVersionField
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from projects.models import District, Project, Unit, today
+from projects.models import District, Project, Unit, add_months, today
 from projects.scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
 from projects.workflow import StateModel
 
@@ -37,14 +36,6 @@ from .choices import (
     ProblemStatus,
     PROBLEM_OPEN_STATUSES,
 )
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """`day` moved by whole months, clamped to the month's last day (31 Mar − 1 month = 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _nobody(instance, user) -> bool:

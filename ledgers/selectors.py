@@ -15,11 +15,11 @@ from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from projects.choices import PlanKind, Stage
-from projects.models import AnnualPlanEntry, District, Project, Unit
+from projects.models import AnnualPlanEntry, District, Project, Unit, add_months
 from projects.selectors import as_of
 
 from .choices import CauseCategory, EntryStatus, LedgerKind, Light, ProblemLevel
-from .models import LedgerEntry, Problem, StartCondition, add_months
+from .models import LedgerEntry, Problem, StartCondition
 
 # --- who qualifies (used by services.ledgers_sync) ---------------------------------------------------------
 

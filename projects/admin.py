@@ -36,6 +36,7 @@ from .models import (
     TaskForceMember,
     Unit,
     UserProfile,
+    add_months,
     today,
 )
 
@@ -347,7 +348,7 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
     def get_changeform_initial_data(self, request):
         # A report is due for the month just ended; the project page's link also fills in the project.
         initial = super().get_changeform_initial_data(request)
-        last_month = today().replace(day=1) - datetime.timedelta(days=1)
+        last_month = add_months(today(), -1)
         initial.setdefault("year", last_month.year)
         initial.setdefault("month", last_month.month)
         return initial
