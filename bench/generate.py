@@ -105,9 +105,8 @@ class Writer:
     """INSERTs into one model's table in batches; columns not given get the field's default."""
 
     def __init__(self, model, columns: list[str]):
-        from django.db import connection
-
         from concurrency.fields import VersionField
+        from django.db import connection
 
         self.model = model
         self.connection = connection
@@ -193,7 +192,13 @@ def generate(sizes: Sizes, *, stdout=print) -> dict[str, int]:
     from bonds.models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal
     from ledgers.models import LedgerEntry, StartCondition, StartConditionType
     from projects.models import (
-        AnnualPlanEntry, District, InvestmentIndicator, LandSupply, MonthlyReport, Project, Unit,
+        AnnualPlanEntry,
+        District,
+        InvestmentIndicator,
+        LandSupply,
+        MonthlyReport,
+        Project,
+        Unit,
     )
 
     started_at = time.monotonic()
@@ -423,7 +428,7 @@ def ensure_users():
     """A district clerk of the busiest district and a supervisor, as tests/conftest.py makes them."""
     from django.contrib.auth.models import Group, User
 
-    from projects.choices import Role
+    from config.roles import Role
     from projects.models import District, UserProfile
 
     district = District.objects.get(name="长春新区")

@@ -198,7 +198,7 @@ def measure_api(bench: Bench, ctx) -> None:
 
 
 def measure_import(bench: Bench, ctx) -> None:
-    from projects.excel.resources import import_file
+    from config.excel.resources import import_file
     from projects.models import Project
     from projects.resources import ProjectResource
 
@@ -226,7 +226,7 @@ def measure_import(bench: Bench, ctx) -> None:
 
 
 def measure_export(bench: Bench, ctx) -> None:
-    from projects.excel.tables import export_file
+    from config.excel.tables import export_file
     from projects.models import Project
     from projects.resources import ProjectResource
 
@@ -321,7 +321,7 @@ class Context:
             return self._import_cache[bad_last_row]
         import openpyxl
 
-        from projects.excel.tables import export_file
+        from config.excel.tables import export_file
         from projects.models import Project
         from projects.resources import ProjectResource
 

@@ -10,10 +10,10 @@ from django.http import Http404, HttpResponse
 from django.urls import path
 from django.views.decorators.http import require_safe
 
+from config.scoping import scope_of
 from config.urls import urlpatterns as product_urls
 from projects.admin import RegisteredFilter, TierFilter
 from projects.models import Project
-from projects.scoping import scope_of
 
 from . import baselines
 

@@ -14,8 +14,7 @@ from django.db.models import Count, Sum
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
-from projects.admin import wan
-from projects.admin_base import (
+from config.admin import (
     ProjectColumns,
     ScopedAdmin,
     ScopedInlineMixin,
@@ -25,13 +24,23 @@ from projects.admin_base import (
     VersionedForm,
     badge,
 )
-from projects.excel.admin import ExcelAdminMixin
-from projects.models import today
-from projects.scoping import EVERYONE
+from config.dates import today
+from config.excel.admin import ExcelAdminMixin
+from config.scoping import EVERYONE
+from projects.admin import wan
 
 from . import resources, selectors, services
 from .choices import BOND_STAGE_COLOURS, LIGHT_COLOURS, BondStage, Light
-from .forms import ApplyForm, ApproveForm, BondIssueForm, EffectiveForm, MoneyInlineFormSet, MoneyPlan, MoneyRowForm, ReturnForm
+from .forms import (
+    ApplyForm,
+    ApproveForm,
+    BondIssueForm,
+    EffectiveForm,
+    MoneyInlineFormSet,
+    MoneyPlan,
+    MoneyRowForm,
+    ReturnForm,
+)
 from .models import STAGES_FROM, Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal
 from .services import MoneyChange
 

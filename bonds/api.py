@@ -3,7 +3,7 @@ every allocation, disbursement and expenditure â€” created, changed or deleted â
 which locks the parents before summing, so the API cannot overspend either."""
 
 
-from projects.api_base import (
+from config.api.base import (
     OnSerializer,
     ReasonSerializer,
     ScopedViewSet,

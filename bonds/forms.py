@@ -10,9 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from projects.admin_base import VersionedForm
+from config.admin import VersionedForm
+from config.dates import today
 from projects.forms import DateInput
-from projects.models import today
 
 from . import services
 from .services import MoneyChange

@@ -15,20 +15,22 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from concurrency.fields import AutoIncVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from concurrency.fields import AutoIncVersionField
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from config.dates import today
+from config.money import money_field
+from config.scoping import UNRESTRICTED, ScopedManager
+from config.uploads import UploadField
+from config.workflow import StateModel, TransitionRefused
 from projects.choices import Stage
-from projects.models import Project, money_field, today
-from projects.scoping import UNRESTRICTED, ScopedManager
-from projects.uploads import UploadField
-from projects.workflow import StateModel, TransitionRefused
+from projects.models import Project
 
 from .choices import BondField, BondStage
 

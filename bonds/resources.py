@@ -15,11 +15,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from import_export import widgets
 
-from projects.excel import values
-from projects.excel.columns import column
-from projects.excel.resources import ExcelResource
-from projects.excel.tables import register
-from projects.models import today
+from config.dates import today
+from config.excel import values
+from config.excel.columns import column
+from config.excel.resources import ExcelResource
+from config.excel.tables import register
 
 from . import services
 from .choices import BondStage

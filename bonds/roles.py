@@ -5,8 +5,7 @@ Clerks (district and department) keep their bond projects: they plan and apply, 
 confirming issue and arrival of funds are the supervisors' (市项目办) only.
 """
 
-from projects.choices import Role
-from projects.roles import ADD, CHANGE, DELETE, VIEW, grant
+from config.roles import ADD, CHANGE, DELETE, VIEW, Role, grant
 
 for role in (Role.DISTRICT_CLERK, Role.UNIT_CLERK):
     grant(role, "bonds", "bondproject", VIEW, ADD, CHANGE, extra=("apply_bondproject", "complete_bondproject"))

@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 
-from projects.models import add_months, today
+from config.dates import add_months, today
 from projects.selectors import as_of
 
 from .choices import BondStage, Light

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from projects.api_base import ScopedModelSerializer
+from config.api.base import ScopedModelSerializer
 
 from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal
 

@@ -16,7 +16,7 @@ from typing import Iterable, Union
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from projects.workflow import run_transition
+from config.workflow import run_transition
 
 from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.urls import reverse
 
-from projects.selectors import as_of
-from projects.views import (
-    PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, status_page, year_choices,
+from config.pages import (
+    PAGE_SIZE,
+    Column,
+    Link,
+    Table,
+    page_year,
+    query_with,
+    render_page,
+    status_page,
+    year_choices,
 )
+from projects.selectors import as_of
 
 from . import selectors
 

@@ -1,11 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ConfigConfig(AppConfig):
-    """The composition root: commands and pages that combine the projects, ledgers and bonds apps."""
+    """The project package: the shared kit (scope, workflow, admin and API bases, Excel, uploads, pages) and
+    the composition root (the overview, a project's page, the figures, the demo) that combines the apps."""
 
     name = "config"
     verbose_name = "综合"
 
     def ready(self) -> None:
         from . import middleware  # noqa: F401  (connects the login stamp of the idle clock)
+        from .roles import sync_role_permissions
+
+        # post_migrate is sent once per app, after that app's permissions exist; syncing each time is idempotent
+        # and the last run sees every app's permissions.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="config.sync_role_permissions")

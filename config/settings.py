@@ -111,7 +111,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "projects.auth.Backend",  # ModelBackend, with the profile and one permissions query
+    "config.auth.Backend",  # ModelBackend, with the profile and one permissions query
 ]
 LOGIN_URL = "admin:login"
 # Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name from one address, that
@@ -152,7 +152,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
 # Largest document of 一案两书 (PDF, OFD, Word, Excel), in bytes.
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
-# Uploads are served only by projects.uploads.serve_upload (login and row scope), never by the web server
+# Uploads are served only by config.uploads.serve_upload (login and row scope), never by the web server
 # directly, so no other account needs to read them.
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
@@ -189,15 +189,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["projects.api_defaults.RolePermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api.defaults.RolePermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "projects.filters.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "projects.api_defaults.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "projects.api_schema.DocumentedErrorsSchema",
-    "EXCEPTION_HANDLER": "projects.api_base.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "config.api.defaults.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.DocumentedErrorsSchema",
+    "EXCEPTION_HANDLER": "config.api.base.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -217,7 +217,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Excel import/export (projects.excel). Files wait between preview and confirm in media storage, which
+# Excel import/export (config.excel). Files wait between preview and confirm in media storage, which
 # every server behind the proxy shares (the default temp folder is per server).
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"

@@ -9,7 +9,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from projects.admin_base import (
+from config.admin import (
     ProjectColumns,
     ScopedAdmin,
     ScopedInlineMixin,
@@ -18,7 +18,7 @@ from projects.admin_base import (
     VersionedAdminMixin,
     badge,
 )
-from projects.excel.admin import ExcelAdminMixin
+from config.excel.admin import ExcelAdminMixin
 from projects.forms import ReasonForm
 
 from . import resources, services

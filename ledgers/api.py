@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from projects.api_base import (
+from config.api.base import (
     OnSerializer,
     ReasonSerializer,
     ScopedAppendViewSet,
@@ -17,7 +17,15 @@ from projects.api_base import (
 
 from . import services
 from .filters import LedgerEntryFilterSet, ProblemFilterSet, StartConditionFilterSet
-from .models import ApprovalSession, LedgerEntry, Problem, ProblemEscalation, ProgressNote, StartCondition, StartConditionType
+from .models import (
+    ApprovalSession,
+    LedgerEntry,
+    Problem,
+    ProblemEscalation,
+    ProgressNote,
+    StartCondition,
+    StartConditionType,
+)
 from .serializers import (
     ApprovalSessionSerializer,
     CloseSerializer,

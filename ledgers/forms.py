@@ -7,8 +7,9 @@ import re
 from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 
+from config.dates import today
 from projects.forms import DateInput
-from projects.models import Project, today
+from projects.models import Project
 
 from .models import ApprovalSession, StartCondition
 

@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import datetime
 
+from concurrency.fields import AutoIncVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from concurrency.fields import AutoIncVersionField
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from projects.models import District, Project, Unit, add_months, today
-from projects.scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
-from projects.workflow import StateModel
+from config.dates import add_months, today
+from config.scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
+from config.workflow import StateModel
+from projects.models import District, Project, Unit
 
 from .choices import (
+    PROBLEM_OPEN_STATUSES,
     CauseCategory,
     CloseReason,
     EntryStatus,
@@ -34,7 +36,6 @@ from .choices import (
     Light,
     ProblemLevel,
     ProblemStatus,
-    PROBLEM_OPEN_STATUSES,
 )
 
 

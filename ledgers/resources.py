@@ -13,11 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from import_export.fields import Field
 
-from projects.excel import values
-from projects.excel.columns import column
-from projects.excel.resources import ExcelResource
-from projects.excel.tables import register
-from projects.models import today
+from config.dates import today
+from config.excel import values
+from config.excel.columns import column
+from config.excel.resources import ExcelResource
+from config.excel.tables import register
 
 from .choices import ProblemStatus
 from .models import LedgerEntry, Problem, StartCondition, StartConditionType

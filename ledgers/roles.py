@@ -1,7 +1,6 @@
 """What each role may do with the ledgers (see projects.roles); imported by LedgersConfig.ready()."""
 
-from projects.choices import Role
-from projects.roles import ADD, CHANGE, DELETE, VIEW, grant
+from config.roles import ADD, CHANGE, DELETE, VIEW, Role, grant
 
 L = "ledgers"
 

@@ -14,8 +14,9 @@ from typing import Iterable
 from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from config.dates import add_months
 from projects.choices import PlanKind, Stage
-from projects.models import AnnualPlanEntry, District, Project, Unit, add_months
+from projects.models import AnnualPlanEntry, District, Project, Unit
 from projects.selectors import as_of
 
 from .choices import CauseCategory, EntryStatus, LedgerKind, Light, ProblemLevel
@@ -401,9 +402,8 @@ def problem_matrix(*, year: int, user) -> list[dict[str, object]]:
 
 def open_problems(*, year: int, user):
     """Problems still unsolved on the year's as-of date, with their deadline light then, red first."""
-    from django.db.models import Case, CharField, Value, When
-
     from django.conf import settings
+    from django.db.models import Case, CharField, Value, When
 
     day = as_of(year)
     soon = day + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])

@@ -2,10 +2,18 @@
 
 from rest_framework import serializers
 
-from projects.api_base import ScopedModelSerializer
+from config.api.base import ScopedModelSerializer
 from projects.models import Project
 
-from .models import ApprovalSession, LedgerEntry, Problem, ProblemEscalation, ProgressNote, StartCondition, StartConditionType
+from .models import (
+    ApprovalSession,
+    LedgerEntry,
+    Problem,
+    ProblemEscalation,
+    ProgressNote,
+    StartCondition,
+    StartConditionType,
+)
 
 
 class ProgressNoteSerializer(ScopedModelSerializer):

@@ -17,14 +17,15 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Subquery
 from simple_history.utils import bulk_create_with_history
 
+from config.bulk import bulk_update_with_history
+from config.dates import today
+from config.scoping import EVERYONE
+from config.workflow import TransitionRefused, run_transition
 from projects.choices import PlanKind, Stage
-from projects.models import Project, Unit, today
-from projects.scoping import EVERYONE
-from projects.workflow import TransitionRefused, run_transition
+from projects.models import Project, Unit
 
 from . import selectors
-from .bulk import bulk_update_with_history
-from .choices import CloseReason, EntryStatus, LedgerKind, ProblemLevel, PROBLEM_OPEN_STATUSES
+from .choices import PROBLEM_OPEN_STATUSES, CloseReason, EntryStatus, LedgerKind, ProblemLevel
 from .models import (
     ApprovalSession,
     LedgerEntry,

@@ -6,11 +6,19 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.urls import reverse
 
+from config.pages import (
+    PAGE_SIZE,
+    Column,
+    Link,
+    Table,
+    page_year,
+    query_with,
+    render_page,
+    status_page,
+    year_choices,
+)
 from projects.models import District
 from projects.selectors import as_of
-from projects.views import (
-    PAGE_SIZE, Column, Link, Table, page_year, query_with, render_page, status_page, year_choices,
-)
 
 from . import selectors
 from .choices import LedgerKind, ProblemStatus

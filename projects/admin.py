@@ -4,15 +4,14 @@ import datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, Max, Min
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import resources, services
-from .admin_base import (
+from config.admin import (
     ProjectColumns,
     ScopedAdmin,
     ScopedInlineMixin,
@@ -21,8 +20,11 @@ from .admin_base import (
     VersionedAdminMixin,
     badge,
 )
+from config.dates import add_months, today
+from config.excel.admin import ExcelAdminMixin
+
+from . import resources, services
 from .choices import REPORT_STATUS_COLOURS, STAGE_COLOURS, Tier
-from .excel.admin import ExcelAdminMixin
 from .forms import CompleteForm, ReasonForm, RegisterForm, StartForm
 from .models import (
     AnnualPlanEntry,
@@ -36,8 +38,6 @@ from .models import (
     TaskForceMember,
     Unit,
     UserProfile,
-    add_months,
-    today,
 )
 
 admin.site.site_header = "长春市重点项目推进管理系统"
@@ -447,8 +447,8 @@ class KpUserAdmin(UserAdmin):
     list_select_related = ["profile__district", "profile__unit"]
 
     def get_queryset(self, request):
-        from django.db.models import Prefetch
         from django.contrib.auth.models import Group
+        from django.db.models import Prefetch
 
         return super().get_queryset(request).prefetch_related(Prefetch("groups", queryset=Group.objects.only("name")))
 

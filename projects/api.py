@@ -2,8 +2,9 @@
 
 from django.db.models import Prefetch
 
+from config.api.base import ReasonSerializer, ScopedViewSet, transition_action
+
 from . import services
-from .api_base import ReasonSerializer, ScopedViewSet, transition_action
 from .filters import AnnualPlanEntryFilterSet, LandSupplyFilterSet, MonthlyReportFilterSet, ProjectFilterSet
 from .models import (
     AnnualPlanEntry,

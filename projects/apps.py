@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class ProjectsConfig(AppConfig):
@@ -7,8 +6,9 @@ class ProjectsConfig(AppConfig):
     verbose_name = "项目台账"
 
     def ready(self) -> None:
-        from .roles import sync_role_permissions
+        from config.pages import register_latest_year
 
-        # post_migrate is sent once per app, after that app's permissions exist; syncing each time is idempotent
-        # and the last run sees every app's permissions.
-        post_migrate.connect(sync_role_permissions, dispatch_uid="projects.sync_role_permissions")
+        from . import roles  # noqa: F401  (the register's grants)
+        from .selectors import latest_year
+
+        register_latest_year(latest_year)

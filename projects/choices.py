@@ -104,11 +104,3 @@ TIER_FLOORS_WAN: dict[str, Decimal] = {
     Tier.Y1: Decimal("10000"),
     Tier.W5000: Decimal("5000"),
 }
-
-
-class Role(models.TextChoices):
-    """The three kinds of user, each a group created by a migration."""
-
-    DISTRICT_CLERK = "区县填报员", "区县填报员"
-    UNIT_CLERK = "部门填报员", "部门填报员"
-    SUPERVISOR = "督查", "督查"

@@ -24,7 +24,9 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from .choices import Category, DistrictKind, Industry, LandUse, PlanKind, ReportStatus, Role, Stage, TaskForceLevel
+from config.roles import Role
+
+from .choices import Category, DistrictKind, Industry, LandUse, PlanKind, ReportStatus, Stage, TaskForceLevel
 from .models import (
     AnnualPlanEntry,
     District,

@@ -7,11 +7,11 @@ from django.db.models import Q
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS, remote_queryset
 from django_filters.rest_framework import DjangoFilterBackend
 
+from config.scoping import scope_choices
+
 from .choices import Category, Industry, LandUse, PlanKind, ReportStatus, Stage, Tier
 from .models import AnnualPlanEntry, District, LandSupply, MonthlyReport, Project, Unit
-from .scoping import scope_choices
 from .selectors import built_in_q
-
 
 MAX_ID = 2**63 - 1
 

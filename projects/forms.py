@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .models import today
+from config.dates import today
 
 
 class DateInput(forms.DateInput):

@@ -6,21 +6,27 @@ the transition's permission, saves inside a transaction and announces the change
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from decimal import Decimal
 
+from concurrency.fields import AutoIncVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
-from concurrency.fields import AutoIncVersionField
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from config.dates import today
+from config.money import money_field, validate_positive_amount
+from config.scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
+from config.uploads import UploadField
+from config.workflow import StateModel
+
 from .choices import (
+    TIER_FLOORS_WAN,
     Category,
     DistrictKind,
     Industry,
@@ -30,30 +36,8 @@ from .choices import (
     Stage,
     TaskForceLevel,
     Tier,
-    TIER_FLOORS_WAN,
 )
-from .scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
-from .uploads import UploadField
-from .validators import project_code_validator, validate_non_negative_amount, validate_positive_amount
-from .workflow import StateModel
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """`day` moved by whole months, clamped to the month's last day (31 Mar − 1 month = 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def money_field(verbose_name: str, *, positive: bool = True, **kwargs) -> models.DecimalField:
-    """An amount in 万元: Decimal with two places, never float."""
-    validator = validate_positive_amount if positive else validate_non_negative_amount
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, validators=[validator], **kwargs)
+from .codes import project_code_validator
 
 
 class District(models.Model):
@@ -68,6 +52,7 @@ class District(models.Model):
 
     scope_district = "pk"
     scope_units = UNRESTRICTED
+    sheet_lookup = ("name", "朝阳区")  # typed by name in Excel sheets (config.excel.columns)
     objects = ScopedManager()
 
     class Meta:
@@ -89,6 +74,7 @@ class Unit(models.Model):
 
     scope_district = UNRESTRICTED
     scope_units = UNRESTRICTED
+    sheet_lookup = ("name", "市发改委")  # typed by name in Excel sheets (config.excel.columns)
     objects = ScopedManager()
 
     class Meta:
@@ -138,6 +124,7 @@ class TaskForce(models.Model):
 
     scope_district = UNRESTRICTED
     scope_units = UNRESTRICTED
+    sheet_lookup = ("name", "汽车产业专班")  # typed by name in Excel sheets (config.excel.columns)
     objects = ScopedManager()
 
     class Meta:
@@ -234,6 +221,7 @@ class Project(StateModel):
 
     scope_district = "district"
     scope_units = ("responsible_unit",)
+    sheet_lookup = ("code", None)  # typed by 统一项目代码 in Excel sheets (config.excel.columns)
     objects = models.Manager.from_queryset(ProjectQuerySet)()
 
     class Meta:
@@ -530,7 +518,7 @@ class MonthlyReport(StateModel):
 
 
 def validate_photo_size(file) -> None:
-    """Kept for migration 0001 only: `UploadField` checks size and content now (projects.uploads)."""
+    """Kept for migration 0001 only: `UploadField` checks size and content now (config.uploads)."""
     limit = settings.PHOTO_MAX_BYTES
     if file and file.size > limit:
         raise ValidationError(f"照片不能超过 {limit // (1024 * 1024)} MB。")

@@ -9,19 +9,28 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from .excel import values
-from .excel.columns import column
-from .excel.resources import ExcelResource
-from .excel.tables import register
+from config.excel import values
+from config.excel.columns import column
+from config.excel.resources import ExcelResource
+from config.excel.tables import register
+
 from .models import AnnualPlanEntry, LandSupply, MonthlyReport, Project
+from .signals import project_facts_changed
 
 CODE_RULE = "统一项目代码，格式如 2101-220100-04-01-123456。"
 YEAR = dict(suffix="年", low=2000, high=2100, rule="年份，如 2021 或 2021年。")
 MONTH = dict(suffix="月", low=1, high=12, rule="月份 1–12，如 3 或 3月。")
 
 
+class AnnouncesProjectFacts:
+    """A table whose rows feed the ledgers: the projects it touched are announced once the import commits."""
+
+    def announce(self, ids: list[int]) -> None:
+        project_facts_changed.send(sender=Project, project_ids=ids, by=self.user)
+
+
 @register
-class ProjectResource(ExcelResource):
+class ProjectResource(AnnouncesProjectFacts, ExcelResource):
     table = "projects"
     title = "项目"
     key_rule = "按统一项目代码匹配，已有的项目更新，没有的新增"
@@ -76,12 +85,12 @@ class ProjectResource(ExcelResource):
         model = Project
         import_id_fields = ("code",)
 
-    def project_id_of(self, instance):
+    def announced_id(self, instance):
         return instance.pk
 
 
 @register
-class AnnualPlanEntryResource(ExcelResource):
+class AnnualPlanEntryResource(AnnouncesProjectFacts, ExcelResource):
     table = "plan_entries"
     title = "年度计划"
     key_rule = "按统一项目代码和年度匹配"
@@ -111,7 +120,7 @@ class AnnualPlanEntryResource(ExcelResource):
         model = AnnualPlanEntry
         import_id_fields = ("project", "year")
 
-    def project_id_of(self, instance):
+    def announced_id(self, instance):
         return instance.project_id
 
 
@@ -152,7 +161,7 @@ class MonthlyReportResource(ExcelResource):
 
 
 @register
-class LandSupplyResource(ExcelResource):
+class LandSupplyResource(AnnouncesProjectFacts, ExcelResource):
     table = "land_supplies"
     title = "土地供应"
     key_rule = "按地块编号匹配"
@@ -187,5 +196,5 @@ class LandSupplyResource(ExcelResource):
         model = LandSupply
         import_id_fields = ("parcel_code",)
 
-    def project_id_of(self, instance):
+    def announced_id(self, instance):
         return instance.project_id

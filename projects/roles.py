@@ -1,31 +1,6 @@
-"""What each role may do, declared once. The groups are created by a migration; their permissions are synced
-from this table after every `migrate` (post_migrate), so adding a permission here is all a change needs.
+"""What each role may do in the register (`config.roles` declares the roles and syncs the grants)."""
 
-Other apps add their own lines with `grant(...)` in their AppConfig.ready(), keeping `projects` unaware of them.
-"""
-
-from __future__ import annotations
-
-from collections import defaultdict
-
-from .choices import Role
-
-VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
-
-_GRANTS: dict[str, set[str]] = defaultdict(set)
-
-
-def grant(role: str, app_label: str, model: str, *actions: str, extra: tuple[str, ...] = ()) -> None:
-    """Give `role` the standard `actions` on `app_label.model` and the `extra` custom codenames."""
-    for action in actions:
-        _GRANTS[role].add(f"{app_label}.{action}_{model}")
-    for codename in extra:
-        _GRANTS[role].add(f"{app_label}.{codename}")
-
-
-def grants() -> dict[str, set[str]]:
-    return {role: set(perms) for role, perms in _GRANTS.items()}
-
+from config.roles import ADD, CHANGE, DELETE, VIEW, Role, grant
 
 REFERENCE = ["district", "unit", "taskforce", "taskforcemember", "investmentindicator"]
 REGISTER = ["project", "annualplanentry", "monthlyreport", "sitephoto", "landsupply"]
@@ -60,18 +35,3 @@ grant(Role.SUPERVISOR, "auth", "user", VIEW, ADD, CHANGE)
 # Unlocking a locked-out login is deleting its access attempt (django-axes' admin).
 grant(Role.SUPERVISOR, "axes", "accessattempt", VIEW, DELETE)
 grant(Role.SUPERVISOR, "axes", "accesslog", VIEW)
-
-
-def sync_role_permissions(**kwargs) -> None:
-    """post_migrate: make each role's group hold exactly the declared permissions."""
-    from django.contrib.auth.models import Group, Permission
-
-    for role, perms in grants().items():
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for perm in sorted(perms):
-            app_label, codename = perm.split(".", 1)
-            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if found is not None:
-                wanted.append(found)
-        group.permissions.set(wanted)

@@ -11,12 +11,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
-    Count, DecimalField, ExpressionWrapper, F, IntegerField, Max, OuterRef, Q, Subquery, Sum,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
 )
 from django.db.models.functions import Coalesce
 
-from .choices import LandUse, TIER_FLOORS_WAN, Tier
-from .models import InvestmentIndicator, LandSupply, Project, today
+from config.dates import today
+
+from .choices import TIER_FLOORS_WAN, LandUse, Tier
+from .models import InvestmentIndicator, LandSupply, Project
 
 REPORTED_TIERS = [Tier.W5000, Tier.Y1, Tier.Y10, Tier.Y50, Tier.Y100]
 

@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from .api_base import ChoiceLabelField, ScopedModelSerializer
+from config.api.base import ChoiceLabelField, ScopedModelSerializer
+
 from .models import (
     AnnualPlanEntry,
     District,

@@ -11,9 +11,11 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from .models import MonthlyReport, Project, today
+from config.dates import today
+from config.workflow import TransitionRefused, run_transition
+
+from .models import MonthlyReport, Project
 from .signals import project_facts_changed, project_registered, project_started
-from .workflow import TransitionRefused, run_transition
 
 
 def _announce(signal, project: Project, by) -> None:

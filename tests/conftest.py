@@ -15,7 +15,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from projects.choices import Category, DistrictKind, Industry, Role
+from config.roles import Role
+from projects.choices import Category, DistrictKind, Industry
 from projects.models import District, Project, Unit, UserProfile
 
 _serial = itertools.count(1)

@@ -8,7 +8,7 @@ import pytest
 
 from bonds import services as bond_services
 from bonds.models import ProvinceTotal
-from config.api import router
+from config.api_root import router
 from ledgers import services as ledger_services
 from ledgers.models import LedgerEntry
 from projects import services as project_services

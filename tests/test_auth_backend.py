@@ -1,4 +1,4 @@
-"""projects.auth.Backend: Django's ModelBackend with the profile read with the user and one permissions query."""
+"""config.auth.Backend: Django's ModelBackend with the profile read with the user and one permissions query."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from projects.auth import Backend
-from projects.choices import Role
-from projects.scoping import scope_of
+from config.auth import Backend
+from config.roles import Role
+from config.scoping import scope_of
 
 
 def test_the_user_comes_with_the_profile_in_one_query(clerk, chaoyang):

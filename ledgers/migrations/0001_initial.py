@@ -4,10 +4,11 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.expressions
 import django_fsm
-import projects.models
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
+
+import config.dates
 
 
 class Migration(migrations.Migration):
@@ -99,7 +100,7 @@ class Migration(migrations.Migration):
                 ('deadline', models.DateField(verbose_name='办理时限')),
                 ('level', models.PositiveSmallIntegerField(choices=[(1, '专班'), (2, '部门联席会议'), (3, '领导小组')], default=1, editable=False, help_text='专班 → 部门联席会议 → 领导小组，由“升级”提升。', verbose_name='协调层级')),
                 ('status', django_fsm.FSMField(choices=[('reported', '提报'), ('assigned', '交办'), ('handling', '办理中'), ('solved', '已解决'), ('closed', '销号')], default='reported', max_length=12, protected=True, verbose_name='状态')),
-                ('reported_on', models.DateField(default=projects.models.today, verbose_name='提报日期')),
+                ('reported_on', models.DateField(default=config.dates.today, verbose_name='提报日期')),
                 ('resolution', models.TextField(blank=True, editable=False, verbose_name='办理结果')),
                 ('solved_on', models.DateField(blank=True, editable=False, null=True, verbose_name='解决日期')),
                 ('closed_on', models.DateField(blank=True, editable=False, null=True, verbose_name='销号日期')),
@@ -176,7 +177,7 @@ class Migration(migrations.Migration):
             name='HistoricalProgressNote',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('on', models.DateField(default=projects.models.today, verbose_name='日期')),
+                ('on', models.DateField(default=config.dates.today, verbose_name='日期')),
                 ('text', models.TextField(verbose_name='推进情况')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
@@ -203,7 +204,7 @@ class Migration(migrations.Migration):
                 ('deadline', models.DateField(verbose_name='办理时限')),
                 ('level', models.PositiveSmallIntegerField(choices=[(1, '专班'), (2, '部门联席会议'), (3, '领导小组')], default=1, editable=False, help_text='专班 → 部门联席会议 → 领导小组，由“升级”提升。', verbose_name='协调层级')),
                 ('status', django_fsm.FSMField(choices=[('reported', '提报'), ('assigned', '交办'), ('handling', '办理中'), ('solved', '已解决'), ('closed', '销号')], default='reported', max_length=12, protected=True, verbose_name='状态')),
-                ('reported_on', models.DateField(default=projects.models.today, verbose_name='提报日期')),
+                ('reported_on', models.DateField(default=config.dates.today, verbose_name='提报日期')),
                 ('resolution', models.TextField(blank=True, editable=False, verbose_name='办理结果')),
                 ('solved_on', models.DateField(blank=True, editable=False, null=True, verbose_name='解决日期')),
                 ('closed_on', models.DateField(blank=True, editable=False, null=True, verbose_name='销号日期')),
@@ -228,7 +229,7 @@ class Migration(migrations.Migration):
                 ('reason', models.CharField(max_length=200, verbose_name='升级原因')),
                 ('old_deadline', models.DateField(verbose_name='原办理时限')),
                 ('new_deadline', models.DateField(verbose_name='新办理时限')),
-                ('on', models.DateField(default=projects.models.today, verbose_name='升级日期')),
+                ('on', models.DateField(default=config.dates.today, verbose_name='升级日期')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.TextField(null=True)),
@@ -254,7 +255,7 @@ class Migration(migrations.Migration):
                 ('reason', models.CharField(max_length=200, verbose_name='升级原因')),
                 ('old_deadline', models.DateField(verbose_name='原办理时限')),
                 ('new_deadline', models.DateField(verbose_name='新办理时限')),
-                ('on', models.DateField(default=projects.models.today, verbose_name='升级日期')),
+                ('on', models.DateField(default=config.dates.today, verbose_name='升级日期')),
                 ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
                 ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='ledgers.problem', verbose_name='问题')),
             ],
@@ -268,7 +269,7 @@ class Migration(migrations.Migration):
             name='ProgressNote',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on', models.DateField(default=projects.models.today, verbose_name='日期')),
+                ('on', models.DateField(default=config.dates.today, verbose_name='日期')),
                 ('text', models.TextField(verbose_name='推进情况')),
                 ('author', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='记录人')),
                 ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='ledgers.ledgerentry', verbose_name='台账条目')),

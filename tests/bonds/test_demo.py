@@ -6,8 +6,8 @@ from bonds import demo as bond_demo
 from bonds.choices import BondStage
 from bonds.models import BondProject
 from bonds.selectors import figures_section
+from config.scoping import EVERYONE
 from projects import demo as project_demo
-from projects.scoping import EVERYONE
 
 pytestmark = pytest.mark.django_db
 

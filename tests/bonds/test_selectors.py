@@ -7,7 +7,7 @@ import pytest
 from bonds import selectors, services
 from bonds.choices import Light
 from bonds.models import BondProject, ProvinceTotal
-from projects.scoping import EVERYONE
+from config.scoping import EVERYONE
 
 from .conftest import D, approve, make_bond_project, make_issue
 

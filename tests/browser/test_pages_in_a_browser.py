@@ -11,7 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from projects.models import Project, today
+from config.dates import today
+from projects.models import Project
 
 from .conftest import log_in, screenshot
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from projects.excel.files import ExcelFileError, check_xlsx, read_table
-from projects.excel.tables import export_file, template_file
+from config.excel.files import ExcelFileError, check_xlsx, read_table
+from config.excel.tables import export_file, template_file
 from projects.resources import ProjectResource
 from tests.excel.conftest import build_xlsx, read_xlsx
 
@@ -127,7 +127,7 @@ def test_export_writes_formula_like_text_as_text_and_numbers_as_numbers(chaoyang
     project_factory(chaoyang, name="=HYPERLINK(\"http://evil\",\"点我\")", owner="+86 0431", content="@SUM(A1)",
                     owner_contact="-张三", total_investment=Decimal("5000.50"))
     path = tmp_path / "out.xlsx"
-    from projects.scoping import EVERYONE
+    from config.scoping import EVERYONE
 
     export_file(ProjectResource, path, user=EVERYONE)
     sheet = openpyxl.load_workbook(path).worksheets[0]  # not data_only: formulas would show as formulas

@@ -3,9 +3,9 @@
 import datetime
 from decimal import Decimal
 
+from config.excel.resources import import_file
+from config.excel.tables import export_file
 from projects.choices import PlanKind, ReportStatus
-from projects.excel.resources import import_file
-from projects.excel.tables import export_file
 from projects.models import AnnualPlanEntry, LandSupply, MonthlyReport, Project
 from projects.resources import (
     AnnualPlanEntryResource,

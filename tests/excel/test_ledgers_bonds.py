@@ -9,11 +9,11 @@ from bonds import services as bond_services
 from bonds.choices import BondStage
 from bonds.models import BondProject, Disbursement, Expenditure
 from bonds.resources import BondProjectResource, DisbursementResource, ExpenditureResource
+from config.excel.resources import import_file
+from config.excel.tables import export_file, template_file
 from ledgers.choices import EntryStatus, LedgerKind, ProblemStatus
 from ledgers.models import LedgerEntry, Problem, StartCondition, StartConditionType
 from ledgers.resources import LedgerEntryResource, ProblemResource, StartConditionResource
-from projects.excel.resources import import_file
-from projects.excel.tables import export_file, template_file
 from tests.bonds.conftest import approve, make_bond_project, make_issue
 from tests.excel.conftest import build_xlsx, read_xlsx
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from projects.excel.values import ChoiceWidget, NameLookupWidget, YesNoWidget, parse_amount, parse_date
+from config.excel.values import ChoiceWidget, NameLookupWidget, YesNoWidget, parse_amount, parse_date
 from projects.choices import Industry
 from projects.models import District
 

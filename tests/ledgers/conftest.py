@@ -8,11 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from ledgers.models import Problem, StartConditionType
 from projects import services as project_services
 from projects.choices import LandUse, PlanKind
 from projects.models import AnnualPlanEntry, LandSupply
-
-from ledgers.models import Problem, StartConditionType
 
 D = datetime.date
 _parcels = itertools.count(1)

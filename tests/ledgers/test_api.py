@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ledgers import services
 from ledgers.choices import EntryStatus, LedgerKind, ProblemStatus
-from ledgers.models import LedgerEntry, Problem, StartCondition
+from ledgers.models import LedgerEntry, StartCondition
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

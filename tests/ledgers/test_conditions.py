@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from projects.workflow import TransitionRefused
+from config.workflow import TransitionRefused
 from ledgers import services
 from ledgers.models import ApprovalSession, StartCondition, StartConditionType
 

@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from projects import demo as project_demo
-from projects.scoping import EVERYONE
+from config.scoping import EVERYONE
 from ledgers import demo, services
 from ledgers.choices import LedgerKind, ProblemLevel, ProblemStatus
 from ledgers.models import LedgerEntry, Problem, StartCondition
 from ledgers.selectors import figures_section
+from projects import demo as project_demo
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

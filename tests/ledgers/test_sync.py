@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from projects import services as project_services
-from projects.choices import PlanKind
 from ledgers import services
 from ledgers.choices import CloseReason, EntryStatus, LedgerKind
 from ledgers.models import LedgerEntry
+from projects import services as project_services
+from projects.choices import PlanKind
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -244,7 +244,7 @@ def test_manual_close_needs_a_supervisor_and_a_reason_and_sync_does_not_reopen_i
 
 
 def test_the_system_close_cannot_be_run_by_a_user(chaoyang, project_factory, plan, supervisor):
-    from projects.workflow import run_transition
+    from config.workflow import run_transition
 
     project = project_factory(chaoyang)
     plan(project, 2021, 4)

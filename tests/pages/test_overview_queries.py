@@ -11,7 +11,7 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVE
 
 @pytest.mark.parametrize("role, expected", [("clerk", 12), ("supervisor", 12)])
 def test_the_overview_needs_at_most_fifteen_queries(request, login, city, role, expected):
-    # session, the user with their profile (projects.auth.Backend), the user's groups, 9 figure
+    # session, the user with their profile (config.auth.Backend), the user's groups, 9 figure
     # sections (tiers with 入库, growth with its series, land, ledgers, bonds of both years, province, funnel,
     # 100亿 projects, the latest year); the session is not written within a minute of the last save
     c = login(request.getfixturevalue(role))

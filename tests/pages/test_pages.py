@@ -14,8 +14,8 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from bonds.models import Allocation
+from config.pages import money, yi
 from projects.models import MonthlyReport, Project
-from projects.views import money, yi
 
 pytestmark = pytest.mark.django_db
 

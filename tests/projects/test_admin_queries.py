@@ -65,7 +65,7 @@ def test_a_list_page_costs_the_same_queries_for_3_and_23_rows(
 
 def test_the_project_list_needs_ten_queries(login, supervisor, clerk, chaoyang, fgw, project_factory):
     add_rows(5, chaoyang, fgw, clerk, project_factory, 0)
-    # session, user, permissions with the groups (one query: projects.auth.Backend), the district filter's choices,
+    # session, user, permissions with the groups (one query: config.auth.Backend), the district filter's choices,
     # count, the page with its districts (select_related), date hierarchy min/max and days, and a savepoint
     # pair (ATOMIC_REQUESTS inside the test's transaction); the session is not written (config.middleware)
     assert count_queries(login(supervisor), reverse("admin:projects_project_changelist")) == 10

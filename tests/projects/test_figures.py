@@ -8,9 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from config.scoping import EVERYONE
 from projects import demo, services
 from projects.models import InvestmentIndicator, Project
-from projects.scoping import EVERYONE
 from projects.selectors import investment_growth, tier_table
 
 SEED_2021 = {

@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from config.dates import today
+from config.workflow import TransitionRefused
 from projects import services
 from projects.choices import ReportStatus, Stage
-from projects.models import MonthlyReport, Project, today
+from projects.models import MonthlyReport, Project
 from projects.signals import project_registered, project_started
-from projects.workflow import TransitionRefused
 
 pytestmark = pytest.mark.django_db
 START = datetime.date(2021, 4, 10)

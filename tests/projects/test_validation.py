@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from config.dates import today
 from projects import services
 from projects.choices import LandUse, PlanKind
-from projects.models import AnnualPlanEntry, InvestmentIndicator, LandSupply, MonthlyReport, Project, today
+from projects.models import AnnualPlanEntry, InvestmentIndicator, LandSupply, MonthlyReport, Project
 
 pytestmark = pytest.mark.django_db
 

@@ -32,10 +32,12 @@ from django.test import Client
 
 from bonds import services as bond_services
 from bonds.models import ProvinceTotal
+from config.roles import Role
+from config.scoping import UNRESTRICTED
 from ledgers import services as ledger_services
 from ledgers.models import LedgerEntry, ReminderLog
 from projects import services as project_services
-from projects.choices import Category, DistrictKind, Industry, LandUse, PlanKind, Role
+from projects.choices import Category, DistrictKind, Industry, LandUse, PlanKind
 from projects.models import (
     AnnualPlanEntry,
     District,
@@ -47,7 +49,6 @@ from projects.models import (
     TaskForce,
     Unit,
 )
-from projects.scoping import UNRESTRICTED
 from tests.bonds.conftest import approve, make_bond_project, make_issue
 from tests.conftest import make_user
 

@@ -20,10 +20,10 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.urls import NoReverseMatch, reverse
 
-from projects.admin_base import TransitionAdminMixin
-from projects.excel.admin import ExcelAdminMixin
-from projects.excel.tables import export_file
-from projects.scoping import EVERYONE
+from config.admin import TransitionAdminMixin
+from config.excel.admin import ExcelAdminMixin
+from config.excel.tables import export_file
+from config.scoping import EVERYONE
 from tests.security.conftest import assert_clean, changed_tables, snapshot
 
 ROLES = ["district-clerk", "department-clerk"]

@@ -13,7 +13,7 @@ import pytest
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from config.api import router
+from config.api_root import router
 from tests.security.conftest import assert_clean, changed_tables, snapshot
 
 ROLES = ["district-clerk", "department-clerk"]

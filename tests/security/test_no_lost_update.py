@@ -15,10 +15,9 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.db import models
 
-from config.api import router
-from projects.admin_base import STALE_MESSAGE
-from projects.choices import Role
-
+from config.admin import STALE_MESSAGE
+from config.api_root import router
+from config.roles import Role
 from ledgers import services as ledger_services
 from projects.models import Project
 from tests.bonds.conftest import make_bond_project

@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 
 from projects.models import Project
-from tests.security.conftest import D, _rows_of, assert_clean, changed_tables, snapshot
 from tests.bonds.conftest import make_issue
+from tests.security.conftest import _rows_of, assert_clean, changed_tables, snapshot
 
 ROLES = ["district-clerk", "department-clerk"]
 PAGES = ["/", "/projects/", "/ledgers/", "/bonds/"]
@@ -110,7 +110,7 @@ def test_the_figures_json_names_no_hidden_row(world, as_user, role):
 
 
 def _stored_files(rows):
-    from projects.uploads import UploadField
+    from config.uploads import UploadField
 
     for row in rows:
         for f in row._meta.get_fields():
@@ -121,7 +121,7 @@ def _stored_files(rows):
 @pytest.mark.parametrize("role", ROLES)
 def test_uploads_of_hidden_rows_are_not_served_while_the_clerks_own_are(world, as_user, role, settings, tmp_path):
     """Photos and 一案两书 through `/media/…`: the file exists, the row is out of scope → 404."""
-    from projects.uploads import served_fields
+    from config.uploads import served_fields
 
     settings.MEDIA_ROOT = tmp_path
     attacker = world.attackers()[role]

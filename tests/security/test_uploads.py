@@ -18,9 +18,9 @@ from django.urls import reverse
 from PIL import Image
 
 from bonds.models import BondProject
+from config.uploads import UploadValidator
 from projects import services
 from projects.models import MonthlyReport, SitePhoto
-from projects.uploads import UploadValidator
 
 pytestmark = pytest.mark.django_db
 

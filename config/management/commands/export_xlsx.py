@@ -9,8 +9,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.excel.tables import export_file, get_table, tables, template_file
-from projects.scoping import EVERYONE
+from config.excel.tables import export_file, get_table, tables, template_file
+from config.scoping import EVERYONE
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from config.figures import figures
-from projects.scoping import EVERYONE
+from config.scoping import EVERYONE
 from projects.selectors import latest_year
 
 

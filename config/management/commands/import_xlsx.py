@@ -8,9 +8,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.excel.files import ExcelFileError, check_size
-from projects.excel.resources import import_file
-from projects.excel.tables import get_table, tables
+from config.excel.files import ExcelFileError, check_size
+from config.excel.resources import import_file
+from config.excel.tables import get_table, tables
 
 
 class Command(BaseCommand):

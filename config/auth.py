@@ -2,7 +2,7 @@
 
 - The signed-in user is read with their profile (district or unit), which scoping needs on every page.
 - The user's own and their groups' permissions are read in one query instead of two.
-- That query and the one for the user's group names (their roles, `projects.scoping`) are fixed statements
+- That query and the one for the user's group names (their roles, `config.scoping`) are fixed statements
   run on a cursor: the same rows as the ORM's, without building the query on every request (the ORM took
   0.75 ms and 0.3 ms of each API request to build them, against 0.3 ms and 0.15 ms to run them; bench/).
   Reading the permissions reads the group names with them, so a request that checks both asks once.

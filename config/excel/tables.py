@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.utils.module_loading import autodiscover_modules
 
-from ..scoping import EVERYONE
+from config.scoping import EVERYONE
+
 from .files import write_table, write_template
 from .resources import GENERAL_RULES, ExcelResource
 

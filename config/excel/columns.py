@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from import_export.fields import Field
+from import_export.widgets import Widget
 
 from . import values
 
@@ -27,22 +28,26 @@ def column(model, attribute: str, widget=None, *, readonly: bool = False, header
     return result
 
 
-def widget_for(model_field):
-    from ..models import District, Project, TaskForce, Unit
+def lookup_widget(model) -> Widget:
+    """How a row of `model` is typed in a sheet, as the model declares it:
 
+        sheet_lookup = ("code", None)       # by its unique `code` (a project by 统一项目代码)
+        sheet_lookup = ("name", "朝阳区")    # by its name or short name, with an example for the template
+    """
+    how = getattr(model, "sheet_lookup", None)
+    if how is None:
+        raise TypeError(f"{model.__name__} declares no sheet_lookup: a sheet cannot name its rows")
+    key, example = how
+    if key == "code":
+        return values.CodeLookupWidget(model, label=str(model._meta.get_field("code").verbose_name))
+    return values.NameLookupWidget(model, str(model._meta.verbose_name), example)
+
+
+def widget_for(model_field):
     if model_field.choices:
         return values.ChoiceWidget(model_field.flatchoices)
     if isinstance(model_field, models.ForeignKey):
-        related = model_field.related_model
-        if related is Project:
-            return values.ProjectCodeWidget()
-        if related is District:
-            return values.NameLookupWidget(District, "属地", "朝阳区")
-        if related is Unit:
-            return values.NameLookupWidget(Unit, "单位", "市发改委")
-        if related is TaskForce:
-            return values.NameLookupWidget(TaskForce, "专班", "汽车产业专班")
-        raise TypeError(f"no Excel widget for a foreign key to {related.__name__}")
+        return lookup_widget(model_field.related_model)
     if isinstance(model_field, models.DecimalField):
         if model_field.max_digits == 14 and model_field.decimal_places == 2:
             return values.AmountWidget()

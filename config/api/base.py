@@ -32,8 +32,9 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .api_defaults import RolePermissions
-from .scoping import scope_choices
+from config.scoping import scope_choices
+
+from .defaults import RolePermissions
 
 STALE_MESSAGE = "该记录已被他人修改，请刷新后按最新版本重新提交。"
 

@@ -1,8 +1,8 @@
-"""Formatting filters of the status pages: the same formats as the tables (projects.views)."""
+"""Formatting filters of the status pages: the same formats as the tables (config.pages)."""
 
 from django import template
 
-from projects import views
+from config import pages as views
 
 register = template.Library()
 register.filter("money", views.money)

@@ -300,36 +300,36 @@ class NameLookupWidget(widgets.Widget):
         return "" if value is None else value.name
 
 
-class ProjectCodeWidget(widgets.Widget):
-    """A project by its 统一项目代码, among the projects the importing user may see.
+class CodeLookupWidget(widgets.Widget):
+    """A row by its unique `code` (a project by its 统一项目代码), among the rows the importing user may see.
 
-    The resource binds `queryset` (the user's scope) and preloads the codes of the file in one query.
+    The resource binds `queryset` (`model.objects.for_user(user)`) and preloads the codes of the file in one query.
     """
 
-    rule = "统一项目代码，须是系统中已有、且属于您管辖范围的项目。"
-
-    def __init__(self):
+    def __init__(self, model, *, label: str):
         super().__init__()
+        self.model, self.label = model, label
+        self.rule = f"{label}，须是系统中已有、且属于您管辖范围的{model._meta.verbose_name}。"
         self.queryset = None
         self._cache: dict[str, object] = {}
 
     def preload(self, codes) -> None:
         codes = sorted({normalise(c) for c in codes if not is_blank(c)})
         for start in range(0, len(codes), 1000):
-            for project in self.queryset.filter(code__in=codes[start : start + 1000]):
-                self._cache[project.code] = project
+            for row in self.queryset.filter(code__in=codes[start : start + 1000]):
+                self._cache[row.code] = row
 
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
             return None
         code = normalise(value)
-        project = self._cache.get(code)
-        if project is None:
-            project = self.queryset.filter(code=code).first()
-            if project is None:
-                raise ValueError(f"没有统一项目代码为“{value}”的项目，或该项目不在您的管辖范围内。")
-            self._cache[code] = project
-        return project
+        found = self._cache.get(code)
+        if found is None:
+            found = self.queryset.filter(code=code).first()
+            if found is None:
+                raise ValueError(f"没有{self.label}为“{value}”的{self.model._meta.verbose_name}，或不在您的管辖范围内。")
+            self._cache[code] = found
+        return found
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else value.code

@@ -1,7 +1,7 @@
 """The base of every table's Excel resource: natural keys, row scope, all-or-nothing, history, bulk writes.
 
 A table is a `ExcelResource` subclass with Chinese column headers (the model fields' verbose names), its
-natural key as `import_id_fields`, and `register`ed under a name (`projects.excel.registry`). What every
+natural key as `import_id_fields`, and `register`ed under a name (`config.excel.registry`). What every
 table gets from here:
 
 - the rows a user may read and update are `Model.objects.for_user(user)`; a row of another district is an
@@ -26,7 +26,8 @@ from import_export.fields import Field
 from import_export.results import RowResult
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from ..scoping import UNRESTRICTED, scope_of
+from config.scoping import UNRESTRICTED, scope_of
+
 from . import values
 from .files import Column, ExcelFileError, read_table
 from .loader import NaturalKeyLoader
@@ -78,6 +79,14 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _path_model(model, path: str):
+    """The model at the end of a scope path (`project__district` → District)."""
+    for part in path.split("__"):
+        if part != "pk":
+            model = model._meta.get_field(part).related_model
+    return model
 
 
 def _path_value(instance, path: str):
@@ -136,12 +145,10 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             self._meta = copy.copy(type(self)._meta)
             self._meta.skip_html_diff = True
         self.loader: NaturalKeyLoader | None = None
-        self.project_ids: set[int] = set()
+        self.announced_ids: set[int] = set()
         for f in self.fields.values():
-            if isinstance(f.widget, values.ProjectCodeWidget):
-                from ..models import Project
-
-                f.widget.queryset = Project.objects.for_user(user)
+            if isinstance(f.widget, values.CodeLookupWidget):
+                f.widget.queryset = f.widget.model.objects.for_user(user)
 
     # --- what a user sees ---
 
@@ -202,7 +209,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
         self.can_add = has_perm is None or has_perm(f"{opts.app_label}.add_{opts.model_name}")
         self.can_change = has_perm is None or has_perm(f"{opts.app_label}.change_{opts.model_name}")
         for f in self.fields.values():
-            if isinstance(f.widget, values.ProjectCodeWidget) and f.column_name in dataset.headers:
+            if isinstance(f.widget, values.CodeLookupWidget) and f.column_name in dataset.headers:
                 f.widget.preload(dataset[f.column_name])
 
     def after_init_instance(self, instance, new, row, **kwargs):
@@ -283,9 +290,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                 return
             district_id = _path_value(instance, path)
             if district_id is not None and district_id != scope.district_id:
-                from ..models import District
-
-                mine = District.objects.filter(pk=scope.district_id).values_list("name", flat=True).first()
+                mine = _path_model(model, path).objects.filter(pk=scope.district_id).values_list("name", flat=True).first()
                 add(path.split("__")[0], f"不在您的管辖范围内：您只能导入{mine}的数据。")
         elif scope.is_unit_clerk:
             # Importing changes rows: the paths of what one may work (ScopedQuerySet.for_editor), else of what one sees.
@@ -311,9 +316,12 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                 # before the import is refused instead of overwriting the imported values.
                 setattr(instance, version.attname, (getattr(instance, version.attname) or 0) + 1)
 
-    def project_id_of(self, instance) -> int | None:
-        """The project whose ledger facts this row feeds (announced after commit), if any."""
+    def announced_id(self, instance) -> int | None:
+        """The id this row's change is announced under after commit (`announce`), if any."""
         return None
+
+    def announce(self, ids: list[int]) -> None:
+        """Called once after a committed import with the `announced_id`s of the rows written."""
 
     # --- bulk writes that keep history ---
 
@@ -334,8 +342,8 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             names.append(self._version_field().name)
         return names
 
-    def _note_projects(self, instances) -> None:
-        self.project_ids.update(filter(None, (self.project_id_of(obj) for obj in instances)))
+    def _note_announced(self, instances) -> None:
+        self.announced_ids.update(filter(None, (self.announced_id(obj) for obj in instances)))
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         if self.create_instances and (using_transactions or not dry_run):
@@ -344,7 +352,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                     self.create_instances, self._meta.model, batch_size=batch_size,
                     default_user=self.user, default_change_reason=CHANGE_REASON,
                 )
-                self._note_projects(created)
+                self._note_announced(created)
             except Exception as exc:
                 self.handle_import_error(result, exc, raise_errors)
             finally:
@@ -357,7 +365,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                     self.update_instances, self._meta.model, self.get_bulk_update_fields(), batch_size=batch_size,
                     default_user=self.user, default_change_reason=CHANGE_REASON,
                 )
-                self._note_projects(self.update_instances)
+                self._note_announced(self.update_instances)
             except Exception as exc:
                 self.handle_import_error(result, exc, raise_errors)
             finally:
@@ -366,13 +374,10 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         result.problems = self.problems(result)
-        if not kwargs.get("dry_run") and self.project_ids and not result.problems:
-            from ..models import Project
-            from ..signals import project_facts_changed
-
-            ids, by = sorted(self.project_ids), self.user
-            # Bulk writes send no post_save; the ledgers re-check these projects once the import commits.
-            transaction.on_commit(lambda: project_facts_changed.send(sender=Project, project_ids=ids, by=by))
+        if not kwargs.get("dry_run") and self.announced_ids and not result.problems:
+            ids = sorted(self.announced_ids)
+            # Bulk writes send no post_save: the app's `announce` tells listeners once the import commits.
+            transaction.on_commit(lambda: self.announce(ids))
 
     # --- reporting ---
 

@@ -19,7 +19,7 @@ from typing import Iterable
 from django.db import models
 from django.db.models import Q
 
-from .choices import Role
+from .roles import Role
 
 UNRESTRICTED = "__all__"
 

@@ -1,0 +1,88 @@
+"""The overview (总览): the year's report at a glance, from the three apps' selectors.
+
+It lives here, in the composition root, because it reads ledgers and bonds as well as projects, and
+`projects` never imports `ledgers` or `bonds`.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from bonds import selectors as bond_selectors
+from config.pages import Column, Link, Table, page_year, render_page, status_page, year_choices
+from ledgers import selectors as ledger_selectors
+from projects import selectors as project_selectors
+from projects.choices import LandUse, Tier
+
+
+@status_page
+def overview(request):
+    """总览: the year's report at a glance, as of its as-of date."""
+    user = request.user
+    year = page_year(request)
+    # One query per figure section, however many figures it holds (≤ 15 queries for the whole page).
+    tiers, registered = project_selectors.tiers_and_registered(year=year, user=user)
+    growth, series = project_selectors.growth_and_series(year=year)
+    land = project_selectors.land_hectares(year=year, user=user)
+    ledgers = ledger_selectors.ledger_totals(year=year, user=user)
+    issued = bond_selectors.issued_in(years=[year, year - 1], user=user)
+    bonds_this, bonds_last = issued[year], issued[year - 1]
+    share = bond_selectors.province_share(year=year, user=user, mine=bonds_this)
+    funnel = bond_selectors.funnel(year=year, user=user)
+    giants = list(project_selectors.tier_projects(year=year, user=user, tier=Tier.Y100))
+
+    tables = [
+        Table("tiers", "投资规模", [
+            Column("规模"), Column("在建项目（个）", "int"), Column("比上年增减（个）", "change"),
+            Column("总投资（亿元）", "yi"),
+        ], [[Tier(t).label, r["count"], r["change"], r["investment_wan"]] for t, r in tiers.items()],
+            note="各档累计计算：10亿元以上项目也计入亿元以上和5000万元以上。"),
+        Table("land", "土地供应", [Column("用途"), Column("供地面积（公顷）", "num")],
+              [[LandUse(u).label, v] for u, v in land.items()]),
+        Table("ledgers", "台账清零进度", [
+            Column("台账"), Column("条目", "int"), Column("已销号", "int"), Column("未销号", "int"),
+            Column("清零进度", "pct"), Column("红灯", "int"),
+        ], [[Link(k["label"], reverse("ledgers:overview") + f"?year={year}&kind={kind}"), k["total"], k["closed"],
+             k["open"], k["clearance_pct"], k["overdue"]] for kind, k in ledgers.items()]),
+        Table("funnel", "专项债券项目漏斗", [
+            Column("阶段"), Column("处于该阶段（个）", "int"), Column("到达该阶段（个）", "int"),
+            Column("申报金额（亿元）", "yi"), Column("审核金额（亿元）", "yi"),
+        ], [[r["label"], r["count"], r["reached"], r["requested_wan"], r["approved_wan"]] for r in funnel]),
+        Table("giants", "百亿元以上项目", [
+            Column("项目名称", width=30), Column("属地"), Column("总投资（亿元）", "yi"), Column("阶段"),
+        ], [[Link(p.name, p.get_absolute_url()), p.district.name, p.total_investment, p.get_stage_display()]
+            for p in giants]),
+        Table("growth", "固定资产投资累计增速", [Column("月份"), Column("累计同比增速（%）", "num")],
+              [[f"1–{r['month']}月" if r["month"] > 1 else "1月", r["growth_pct"]] for r in series]),
+    ]
+    streak_from = None
+    if growth["streak_months"] and growth["month"]:
+        streak_from = max(1, growth["month"] - growth["streak_months"] + 1)
+    growth_chart = {
+        "kind": "line", "unit": "%",
+        "categories": [f"{r['month']}月" for r in series],
+        "series": [{
+            "name": "累计同比增速（%）", "data": [r["growth_pct"] for r in series],
+            "areas": [[{"xAxis": f"{streak_from}月",
+                        "name": f"连续{growth['streak_months']}个月≥{growth['threshold_pct']}%"},
+                       {"xAxis": f"{growth['month']}月"}]] if streak_from else [],
+        }],
+        "markLine": {"name": "阈值", "value": growth["threshold_pct"]},
+    }
+    context = {
+        "nav": "overview", "year": year, "years": year_choices(request, year), "as_of": project_selectors.as_of(year),
+        "tiers": tiers, "growth": growth, "registered": registered, "land": land,
+        "bonds": {"this": bonds_this, "last": bonds_last,
+                  "change_wan": bonds_this["amount_wan"] - bonds_last["amount_wan"],
+                  "share": share},
+        "charts": {
+            "tiers": project_selectors.tier_chart(tiers),
+            "growth": growth_chart,
+            "land": {"kind": "pie", "categories": [LandUse(u).label for u in land],
+                     "series": [{"name": "公顷", "data": list(land.values())}]},
+            "ledgers": {"kind": "bar", "unit": "%", "categories": [k["label"] for k in ledgers.values()],
+                        "series": [{"name": "清零进度（%）", "data": [k["clearance_pct"] for k in ledgers.values()]}]},
+            "funnel": bond_selectors.funnel_chart(funnel),
+        },
+    }
+    return render_page(request, "pages/overview.html", context, tables, filename="总览")

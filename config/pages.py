@@ -1,0 +1,221 @@
+"""The page kit every status page shares: formats, tables, the page's year and its rendering.
+
+A table is declared once, rendered as HTML (readable without JavaScript) and downloaded as xlsx with the same
+rows and filters (`?format=xlsx&table=<name>`). Figures come from selectors; views only pick the year and the
+filters, and format. The latest year with data is the domain's: the register registers it
+(`register_latest_year`), so this module imports no app.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
+
+from config.dates import today
+from config.excel.files import XLSX_CONTENT_TYPE, write_table
+from config.excel.files import Column as XlsxColumn
+
+PAGE_SIZE = 50
+LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "none": "—", "off": "已完成"}
+
+# --- formatting: money is 万元 with two places everywhere, 亿元 only where a heading says so -------------
+
+
+def money(value) -> str:
+    """万元 with thousands separators and exactly the stored two places (no rounding beyond the cent)."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.2f}"
+
+
+def yi(value) -> str:
+    """亿元 from 万元: an exact decimal shift (1亿元 = 10,000万元), at least two places, never rounded."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value).scaleb(-4):,f}"
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(2, "0")
+        return f"{whole}.{frac}"
+    return f"{text}.00"
+
+
+def pct(value) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def signed(value) -> str:
+    if value is None:
+        return "—"
+    return f"+{value}" if value > 0 else str(value)
+
+
+@dataclass
+class Link:
+    text: Any
+    href: str
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
+@dataclass
+class Column:
+    header: str
+    kind: str = "text"  # text | int | money | yi | pct | date | light | change
+    width: int = 14
+
+
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "money": money, "yi": yi, "pct": pct, "change": signed,
+    "light": lambda v: LIGHT_LABELS.get(v, v or "—"),
+    "date": lambda v: v.isoformat() if v else "—",
+    "int": lambda v: "—" if v is None else f"{v:,}",
+    "num": lambda v: "—" if v is None else f"{Decimal(str(v)).normalize():,f}",
+    "text": lambda v: "—" if v in (None, "") else str(v),
+}
+
+
+@dataclass
+class Table:
+    """One table of a page: its columns and rows, shown as HTML and downloadable as xlsx (same rows)."""
+
+    name: str
+    title: str
+    columns: list[Column]
+    rows: Iterable[list[Any]]
+    note: str = ""
+    export_rows: Iterable[list[Any]] | None = None  # all rows when the page shows one page of them
+    download: str = ""
+    page: Any = None
+    empty: str = "暂无数据。"
+    footer: list[Any] | None = None
+
+    def _cells(self, row):
+        for column, value in zip(self.columns, row):
+            href = value.href if isinstance(value, Link) else None
+            raw = value.text if isinstance(value, Link) else value
+            css = column.kind
+            if column.kind == "light":
+                css += f" light light-{raw or 'none'}"
+            yield {"text": FORMATS[column.kind](raw), "href": href, "css": css}
+
+    def html_body(self) -> str:
+        """The rows as HTML, escaped as the template would escape them. Built here rather than by a template
+        loop: the supervisor's overview lists ~500 projects of 100亿+ at provincial scale, 2,000 cells that the
+        template language rendered at a third of the page's time. Every cell is a plain `str` (FORMATS), so the
+        standard library's escape gives Django's output at a third of `conditional_escape`'s cost."""
+        rows = []
+        for row in self.rows:
+            cells = []
+            for cell in self._cells(row):
+                text = html.escape(cell["text"])
+                if cell["href"]:
+                    text = f'<a href="{html.escape(cell["href"])}">{text}</a>'
+                cells.append(f'<td class="{html.escape(cell["css"])}">{text}</td>')
+            rows.append(f"<tr>{''.join(cells)}</tr>")
+        return mark_safe("\n".join(rows))
+
+    def html_footer(self):
+        return list(self._cells(self.footer)) if self.footer else None
+
+    def xlsx_rows(self):
+        source = self.export_rows if self.export_rows is not None else self.rows
+        for row in source:
+            values = []
+            for column, value in zip(self.columns, row):
+                raw = value.text if isinstance(value, Link) else value
+                if column.kind == "light":
+                    raw = LIGHT_LABELS.get(raw, raw)
+                elif column.kind == "yi" and raw is not None:
+                    raw = Decimal(raw).scaleb(-4)
+                values.append(raw)
+            yield values
+        if self.footer:
+            yield [value.text if isinstance(value, Link) else value for value in self.footer]
+
+
+def xlsx_response(table: Table, filename: str) -> HttpResponse:
+    buffer = io.BytesIO()
+    columns = [XlsxColumn(c.header, width=max(c.width, len(c.header) * 2 + 2)) for c in table.columns]
+    write_table(buffer, title=table.title[:31], columns=columns, rows=table.xlsx_rows())
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, f"{filename}.xlsx")
+    return response
+
+
+def status_page(view):
+    """A status page: signed-in users, GET and HEAD only, and no transaction around the request.
+
+    A page only reads, and a read needs no transaction: on PostgreSQL (READ COMMITTED) every statement has its
+    own snapshot either way, so BEGIN and COMMIT are two round trips for nothing; on SQLite, ATOMIC_REQUESTS'
+    BEGIN IMMEDIATE would take the write lock, and every page view would wait for the clerks' saves.
+    """
+    return transaction.non_atomic_requests(login_required(require_safe(view)))
+
+
+def page_year(request) -> int:
+    """The page's year: `?year=` when it is a sensible year, else the latest year with data."""
+    value = request.GET.get("year", "")
+    if value.isdigit() and 2000 <= int(value) <= 2100:
+        return int(value)
+    return latest_year(request)
+
+
+_latest_year: Callable[[], int] = lambda: today().year
+
+
+def register_latest_year(find: Callable[[], int]) -> None:
+    """The domain's "latest year with data" (the register's reports and plans), the default page year."""
+    global _latest_year
+    _latest_year = find
+
+
+def latest_year(request) -> int:
+    """The latest year with data, looked up once per request (the page's year and its year menu both need it)."""
+    if not hasattr(request, "_kp_latest_year"):
+        request._kp_latest_year = _latest_year()
+    return request._kp_latest_year
+
+
+def query_with(request, **changes) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return query.urlencode()
+
+
+def render_page(request, template: str, context: dict, tables: list[Table], *, filename: str) -> HttpResponse:
+    """The page, or with `?format=xlsx&table=<name>` one of its tables as an xlsx file."""
+    by_name = {t.name: t for t in tables}
+    if request.GET.get("format") == "xlsx":
+        table = by_name.get(request.GET.get("table", ""))
+        if table is None:
+            raise Http404("没有这个表格。")
+        year = context.get("year")
+        return xlsx_response(table, f"{filename}-{table.title}{f'-{year}' if year else ''}")
+    for table in tables:
+        table.download = "?" + query_with(request, format="xlsx", table=table.name, page=None)
+    context.update({"tables": by_name, "as_of": context.get("as_of")})
+    return render(request, template, context)
+
+
+def year_choices(request, year: int) -> list[int]:
+    latest = max(latest_year(request), year)
+    return list(range(latest, latest - 6, -1))
+
+
