@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.scoping import SYSTEM
 from ledgers import services
 from ledgers.choices import EntryStatus, LedgerKind, ProblemStatus
 from ledgers.models import LedgerEntry, StartCondition
@@ -128,12 +129,12 @@ def test_list_queries_do_not_grow_with_rows(api, supervisor, chaoyang, fgw, proj
         for _ in range(n):
             project = project_factory(chaoyang, planned_start=D(2030, 5, 1), responsible_unit=fgw)
             plan(project, year=2021, month=3)
-            services.conditions_schedule(projects=[project], by=None)
+            services.conditions_schedule(projects=[project], by=SYSTEM)
             problem = problem_factory(project, fgw)
-            services.problem_escalate(problem=problem, reason="升级", new_deadline=D(2030, 1, 1), by=None)
+            services.problem_escalate(problem=problem, reason="升级", new_deadline=D(2030, 1, 1), by=SYSTEM)
         services.ledgers_sync(on=D(2021, 6, 1), job="test")
         for entry in LedgerEntry.objects.filter(notes__isnull=True):
-            services.ledger_note_add(entry=entry, text="推进", on=D(2021, 6, 2), by=None)
+            services.ledger_note_add(entry=entry, text="推进", on=D(2021, 6, 2), by=SYSTEM)
 
     def count():
         with CaptureQueriesContext(connection) as ctx:
