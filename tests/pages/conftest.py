@@ -46,7 +46,7 @@ def grow_city(districts, *, per_district: int, unit, prefix: str = "") -> None:
             project_services.project_start(project=project, on=D(2021, 5, 10), by=SYSTEM)
             for month in (5, 6, 7):
                 MonthlyReport.objects.create(project=project, year=2021, month=month, amount=Decimal("100.25"))
-            bond = approve(make_bond_project(project, requested="1000"), None)
+            bond = approve(make_bond_project(project, requested="1000"), SYSTEM)
             bond_services.allocation_create(issue=issue, bond_project=bond, amount=Decimal("1000"), by=SYSTEM)
             bond_services.disbursement_create(bond_project=bond, paid_on=D(2021, 4, 1), amount=Decimal("800"), by=SYSTEM)
             bond_services.expenditure_create(bond_project=bond, spent_on=D(2021, 6, 1), amount=Decimal("300.10"),

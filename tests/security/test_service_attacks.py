@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 
 from bonds import services as bond_services
 from bonds.models import Allocation, BondIssue, BondProject, Disbursement, Expenditure
-from config.scoping import REFUSED
+from config.scoping import REFUSED, SYSTEM
 from ledgers import services as ledger_services
 from ledgers.models import LedgerEntry, Problem, StartCondition
 from projects import services as project_services
@@ -135,3 +135,15 @@ def test_a_service_refuses_another_districts_row(world, name):
     if name not in CITY_WIDE:
         assert str(refused.value) == REFUSED
     assert changed_tables(before) == []
+
+
+def test_the_system_may_change_any_row_and_is_recorded_as_no_user(chaoyang, project_factory):
+    project = project_services.project_start(project=project_factory(chaoyang), on=D(2021, 6, 1), by=SYSTEM)
+    row = project.history.latest("history_id")
+    assert (row.history_user, row.history_change_reason) == (None, "开工（2021-06-01）")
+    assert str(SYSTEM) == "系统"
+
+
+def test_no_actor_is_no_one_and_is_refused(chaoyang, project_factory):
+    with pytest.raises(PermissionDenied):
+        project_services.project_start(project=project_factory(chaoyang), on=D(2021, 6, 1), by=None)
