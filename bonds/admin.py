@@ -26,7 +26,7 @@ from config.admin import (
 )
 from config.dates import today
 from config.excel.admin import ExcelAdminMixin
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 from projects.admin import wan
 
 from . import resources, selectors, services
@@ -321,7 +321,7 @@ class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, Mon
     def debt_due(self, obj):
         if obj.pk is None:
             return "—"
-        row = selectors.debt_service(user=EVERYONE, start=today()).filter(pk=obj.pk).values(
+        row = selectors.debt_service(user=SYSTEM, start=today()).filter(pk=obj.pk).values(
             "interest_due", "principal_due").first()
         if row is None:
             return "—"

@@ -16,7 +16,7 @@ import random
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from simple_history.utils import bulk_create_with_history
 
 from projects.choices import Industry, Stage
@@ -24,6 +24,7 @@ from projects.models import Project
 
 from .choices import BondField, BondStage
 from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal, add_years
+from .selectors import with_money
 
 SEED = 4021
 D = datetime.date
@@ -286,10 +287,6 @@ def _assert_money_rules() -> None:
 
     Compared in Python on cents: SQLite sums decimals as floats, so SQL comparisons of equal sums can wobble.
     """
-    from django.db.models import Sum
-
-    from .selectors import with_money
-
     cent = Decimal("0.01")
     for row in with_money(BondProject.objects.all(), on=D(2100, 1, 1)):
         allocated, disbursed, spent = (v.quantize(cent) for v in (row.allocated, row.disbursed, row.spent))

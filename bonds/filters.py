@@ -1,6 +1,7 @@
 """FilterSets of the bonds app, for status pages and the API; every queryset is scoped by the caller."""
 
 import django_filters
+from django.db.models import Q
 
 from projects.models import District
 
@@ -22,8 +23,6 @@ class BondProjectFilterSet(django_filters.FilterSet):
         fields = ["year", "stage", "field", "district"]
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(project__name__icontains=value) | Q(project__code__icontains=value))
 
 

@@ -57,7 +57,7 @@ class BondIssueForm(forms.ModelForm):
         super()._post_clean()
         if not self.errors:
             try:
-                services.bond_issue_save(issue=self.instance, by=None, check_only=True)
+                services.bond_issue_check(issue=self.instance)
             except ValidationError as exc:
                 self.add_error(None, exc)
 

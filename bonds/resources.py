@@ -1,4 +1,4 @@
-"""The special bonds' tables for Excel import and export (issue 7): bond projects, disbursements, expenditures.
+"""The special bonds' tables for Excel import and export: bond projects, disbursements, expenditures.
 
 Bond projects round-trip like the project register (key: 统一项目代码 + 申报年度; the stage and its dates are
 the transitions' and read-only). Money rows never take the bulk path: each row is saved through

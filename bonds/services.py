@@ -1,6 +1,7 @@
 """Writes of the bonds app: the pipeline's transitions and every write of bond money.
 
-Admin buttons, admin forms and inlines, imports and jobs all call these. The money rules span rows
+Admin buttons, admin forms and inlines, imports and jobs all call these. Each checks that the acting user may
+change the rows (run_transition, or `ensure_can_change` and the model permission). The money rules span rows
 (Σ allocations ≤ issue amount and ≤ approved amount, Σ disbursements ≤ Σ allocations, Σ expenditures ≤
 Σ disbursements), so the database cannot enforce them; `money_apply` does, and it is the only writer.
 """
@@ -16,7 +17,8 @@ from typing import Iterable, Union
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from config.workflow import run_transition
+from config.scoping import ensure_can_change, history_user
+from config.workflow import require_perm, run_transition
 
 from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure
 
@@ -73,10 +75,9 @@ class MoneyChange:
     delete: bool = False
 
 
-def money_apply(
-    *, changes: Iterable[MoneyChange], by, check_only: bool = False, issue: BondIssue | None = None
-) -> None:
-    """Save and delete money rows together, refusing with a Chinese message if any money rule would break.
+def money_apply(*, changes: Iterable[MoneyChange], by) -> None:
+    """Save and delete money rows together as `by`, refusing with a Chinese message if `by` may not write one
+    of them or any money rule would break.
 
     The parents (issues, then bond projects, each by primary key) are locked with `select_for_update`
     before anything is summed: without the lock two requests could both read the same totals, both find
@@ -85,25 +86,16 @@ def money_apply(
     from deadlocking. On SQLite the IMMEDIATE transaction already serialises writers.
 
     All changes are checked as a whole (an admin page may lower a disbursement and an expenditure at once),
-    then written. `check_only` validates under the same locks without writing: forms call it from `clean()`
-    inside the request's transaction, so the locks are still held when the page then saves. `issue` is an
-    issue being edited on the same page, whose new amount counts instead of the stored one.
+    then written.
     """
     changes = list(changes)
     if not changes:
         return
     with transaction.atomic():
+        _ensure_may_write(changes, by)
+        _check_rules(changes)
         for change in changes:
-            if not change.delete:
-                change.row.full_clean()
-        issues, bond_projects = _lock_parents(changes)
-        if issue is not None and issue.pk in issues:
-            issues[issue.pk] = issue
-        _check_totals(changes, issues, bond_projects)
-        if check_only:
-            return
-        for change in changes:
-            change.row._history_user = by
+            change.row._history_user = history_user(by)
             if change.delete:
                 change.row._change_reason = "删除"
                 change.row.delete()
@@ -113,8 +105,16 @@ def money_apply(
 
 
 def money_check(*, changes: Iterable[MoneyChange], issue: BondIssue | None = None) -> None:
-    """Refuse (ValidationError) if `changes` would break a money rule; writes nothing."""
-    money_apply(changes=changes, by=None, check_only=True, issue=issue)
+    """Refuse (ValidationError) if `changes` would break a money rule; writes nothing.
+
+    It validates under the same locks as `money_apply`: forms call it from `clean()` inside the request's
+    transaction, so the locks are still held when the page then saves through `money_apply`. `issue` is an
+    issue being edited on the same page, whose new amount counts instead of the stored one.
+    """
+    changes = list(changes)
+    if changes:
+        with transaction.atomic():
+            _check_rules(changes, issue=issue)
 
 
 def allocation_create(
@@ -155,36 +155,74 @@ def money_row_delete(*, row: MoneyRow, by) -> None:
     money_apply(changes=[MoneyChange(row, delete=True)], by=by)
 
 
-def bond_issue_save(*, issue: BondIssue, by, check_only: bool = False) -> BondIssue:
+def bond_issue_check(*, issue: BondIssue) -> None:
+    """Refuse (ValidationError) an issue amount below what is already allocated from it; writes nothing.
+
+    The issue is locked so that no allocation slips in between the sum and the save (see money_check)."""
+    if issue.pk is None:
+        return
+    with transaction.atomic():
+        BondIssue.objects.select_for_update().filter(pk=issue.pk).get()
+        allocated = Allocation.objects.filter(issue=issue.pk).aggregate(t=models.Sum("amount", default=ZERO))["t"]
+        if issue.amount is not None and issue.amount < allocated:
+            raise ValidationError({"amount": f"发行额度不能低于已分配合计{allocated}万元。"}, code="below_allocated")
+
+
+def bond_issue_save(*, issue: BondIssue, by) -> BondIssue:
     """Create or change an issue; its amount may not fall below what is already allocated from it."""
+    require_perm(by, f"bonds.{'add' if issue.pk is None else 'change'}_bondissue", "维护发行批次")
     with transaction.atomic():
         if issue.pk is not None:
-            # Lock the issue so that no allocation slips in between the sum and the save (see money_apply).
-            BondIssue.objects.select_for_update().filter(pk=issue.pk).get()
-            allocated = Allocation.objects.filter(issue=issue.pk).aggregate(t=models.Sum("amount", default=ZERO))["t"]
-            if issue.amount is not None and issue.amount < allocated:
-                raise ValidationError(
-                    {"amount": f"发行额度不能低于已分配合计{allocated}万元。"}, code="below_allocated"
-                )
-        if check_only:
-            return issue
+            ensure_can_change(by, issue)
+        bond_issue_check(issue=issue)
         issue.full_clean(exclude=["maturity_date"])
-        issue._history_user = by
+        issue._history_user = history_user(by)
         issue.save()
     return issue
 
 
 def bond_issue_delete(*, issue: BondIssue, by) -> None:
     """Delete an issue that has no allocations (the foreign key protects the others)."""
+    require_perm(by, "bonds.delete_bondissue", "删除发行批次")
     with transaction.atomic():
         BondIssue.objects.select_for_update().filter(pk=issue.pk).get()
+        ensure_can_change(by, issue)
         if Allocation.objects.filter(issue=issue.pk).exists():
             raise ValidationError("该批次已分配给项目，不能删除。")
-        issue._history_user = by
+        issue._history_user = history_user(by)
         issue.delete()
 
 
 # --- the rules -----------------------------------------------------------------------------------------
+
+ACTION_LABELS = {"add": "新增", "change": "修改", "delete": "删除"}
+
+
+def _ensure_may_write(changes: list[MoneyChange], by) -> None:
+    """The model permission of each change, and the scope of each stored row and of each row's bond project."""
+    for change in changes:
+        row = change.row
+        action = "delete" if change.delete else "add" if row.pk is None else "change"
+        opts = row._meta
+        require_perm(by, f"{opts.app_label}.{action}_{opts.model_name}", f"{ACTION_LABELS[action]}{opts.verbose_name}")
+    for model in {type(c.row) for c in changes}:
+        stored = [c.row.pk for c in changes if type(c.row) is model and c.row.pk is not None]
+        if stored:
+            ensure_can_change(by, model.objects.filter(pk__in=stored))
+    parents = {c.row.bond_project_id for c in changes if not c.delete}
+    ensure_can_change(by, BondProject.objects.filter(pk__in=parents))
+
+
+def _check_rules(changes: list[MoneyChange], issue: BondIssue | None = None) -> None:
+    """Validate each kept row, lock the parents, and check the totals after the changes (see money_apply)."""
+    for change in changes:
+        if not change.delete:
+            change.row.full_clean()
+    issues, bond_projects = _lock_parents(changes)
+    if issue is not None and issue.pk in issues:
+        issues[issue.pk] = issue
+    _check_totals(changes, issues, bond_projects)
+
 
 def _lock_parents(changes: list[MoneyChange]) -> tuple[dict[int, BondIssue], dict[int, BondProject]]:
     """Lock every issue and bond project a change touches, including the old parents of changed rows."""

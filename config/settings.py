@@ -93,8 +93,8 @@ def database(url: str) -> dict:
         options.update({"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"})
     else:
         config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-        # No JIT compilation: it pays only for long analytic queries, and the bonds page's spending query (500
-        # bond projects with correlated sums) spent 150 ms of its 210 ms compiling (bench/, 100,000 projects).
+        # No JIT compilation: it pays only for long analytic queries, and the status pages' queries (correlated
+        # sums over many rows) spent most of their time compiling (bench/README.md).
         if "jit" not in options.get("options", ""):
             options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return config
@@ -111,7 +111,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "config.auth.Backend",  # ModelBackend, with the profile and one permissions query
+    "config.auth.Backend",  # ModelBackend, reading the user with their profile
 ]
 LOGIN_URL = "admin:login"
 # Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name from one address, that
@@ -157,7 +157,14 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
-SESSION_ENGINE = "config.sessions"  # Django's database sessions, read without building a query per request
+# Django's database sessions; with a cache shared by every process (CACHE_URL, e.g. redis://127.0.0.1:6379/1
+# with the redis package installed) they are read from the cache first. A per-process cache would let one
+# process read a session another has ended, so without CACHE_URL the cache is not used for sessions.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 3600)
 # The idle clock restarts when the session is saved, at most once a minute (config.middleware).
 SESSION_REFRESH_SECONDS = 60

@@ -1,8 +1,9 @@
 """Running a django-fsm-2 transition the one way every door uses (admin button, API action, import, job).
 
-`run_transition` locks the row, refuses with a Chinese message when the stage does not allow the
-transition or the user lacks its permission, calls the transition, saves, and writes the history row with
-the acting user and the reason. Apps' services wrap it with keyword-only, typed functions.
+`run_transition` locks the row, refuses with a Chinese message when the user may not change the row
+(`ensure_can_change`), the stage does not allow the transition or the user lacks its permission, calls the
+transition, saves, and writes the history row with the acting user and the reason. Apps' services wrap it with
+keyword-only, typed functions; `require_perm` is the permission check of the services that are no transition.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django_fsm import FSMFieldMixin, FSMModelMixin, can_proceed, has_transition_perm
+
+from .scoping import ensure_can_change, history_user
 
 
 class StateModel(FSMModelMixin, models.Model):
@@ -44,10 +47,16 @@ def state_label(obj: models.Model, name: str) -> str:
     return getattr(obj, f"get_{meta.field.name}_display")()
 
 
+def require_perm(by, perm: str, label: str) -> None:
+    """Refuse (PermissionDenied) unless `by` holds `perm`; `label` names the action in the message."""
+    if not by.has_perm(perm):
+        raise PermissionDenied(f"您没有“{label}”的权限。")
+
+
 def run_transition(
     obj: models.Model, name: str, *, by, reason: str = "", lock: bool = True, **kwargs: Any
 ) -> models.Model:
-    """Run transition `name` on `obj` as user `by` and save; returns the fresh, saved object.
+    """Run transition `name` on `obj` as `by` (a user, or SYSTEM) and save; returns the fresh, saved object.
 
     The row is re-read under `select_for_update` so that two clerks pressing the same button at once cannot
     both pass the source-state check (on SQLite the IMMEDIATE transaction serialises writers instead).
@@ -55,17 +64,18 @@ def run_transition(
     with transaction.atomic():
         if lock and obj.pk is not None:
             obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+        ensure_can_change(by, obj)
         method = getattr(obj, name)
         if not can_proceed(method, check_conditions=False):
             raise TransitionRefused(
                 f"当前状态为“{state_label(obj, name)}”，不能执行“{transition_label(obj, name)}”。", code="not_allowed"
             )
-        if by is not None and not has_transition_perm(method, by):
+        if not has_transition_perm(method, by):
             if not can_proceed(method):
                 raise TransitionRefused(f"尚不满足“{transition_label(obj, name)}”的条件。", code="conditions")
             raise PermissionDenied(f"您没有“{transition_label(obj, name)}”的权限。")
         method(**kwargs)
-        obj._history_user = by
+        obj._history_user = history_user(by)
         obj._change_reason = reason or transition_label(obj, name)
         obj.full_clean(validate_unique=False, validate_constraints=False)
         obj.save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -275,8 +276,6 @@ class ApprovalSessionAdmin(ScopedAdmin):
     inlines = [SessionConditionInline]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(condition_count=Count("conditions"))
 
     @admin.display(description="办结条件数", ordering="condition_count")

@@ -15,6 +15,7 @@ import random
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from config.scoping import SYSTEM
 from projects.choices import PlanKind
 from projects.models import AnnualPlanEntry, Project, Unit
 
@@ -185,7 +186,7 @@ def _conditions_2022(rng: random.Random) -> int:
         projects.append(project)
     if moved:
         bulk_update_with_history(moved, Project, ["planned_start"], batch_size=500, default_change_reason=JOB)
-    services.conditions_schedule(projects=projects, by=None)
+    services.conditions_schedule(projects=projects, by=SYSTEM)
 
     conditions = list(
         StartCondition.objects.filter(project__in=projects).select_related("type", "project")
@@ -197,7 +198,7 @@ def _conditions_2022(rng: random.Random) -> int:
         batch = [c for c in conditions if c.is_open and c.type.name in APPROVAL_TYPES and c.due_date <= window
                  and rng.random() < 0.45]
         if batch:
-            services.approval_session_record(held_on=held_on, place=place, note=note, conditions=batch, by=None)
+            services.approval_session_record(held_on=held_on, place=place, note=note, conditions=batch, by=SYSTEM)
             for c in batch:
                 by_id[c.pk].done_on = held_on  # mark locally so later rounds skip them
     changed = []
@@ -238,14 +239,14 @@ def _problems(rng: random.Random, units: dict[str, Unit]) -> int:
         reported = _between(rng, D(2021, 3, 1), D(2021, 10, 31))
         problem = services.problem_report(
             project=project, category=category, description=PROBLEMS[category], responsible_unit=unit,
-            deadline=reported + datetime.timedelta(days=rng.choice([20, 30, 45])), reported_on=reported, by=None,
+            deadline=reported + datetime.timedelta(days=rng.choice([20, 30, 45])), reported_on=reported, by=SYSTEM,
         )
         if target == ProblemStatus.REPORTED:
             continue
-        problem = services.problem_assign(problem=problem, by=None)
+        problem = services.problem_assign(problem=problem, by=SYSTEM)
         if target == ProblemStatus.ASSIGNED:
             continue
-        problem = services.problem_accept(problem=problem, by=None)
+        problem = services.problem_accept(problem=problem, by=SYSTEM)
         day = problem.deadline
         for _ in range(rng.choices([0, 1, 2], [45, 35, 20])[0]):
             if day >= YEAR_END - datetime.timedelta(days=10):
@@ -253,13 +254,13 @@ def _problems(rng: random.Random, units: dict[str, Unit]) -> int:
             new_deadline = day + datetime.timedelta(days=rng.choice([30, 45]))
             problem = services.problem_escalate(
                 problem=problem, reason="逾期未解决，提请上一级协调" if day < YEAR_END else "需多部门协调",
-                new_deadline=new_deadline, on=day, by=None,
+                new_deadline=new_deadline, on=day, by=SYSTEM,
             )
             day = new_deadline
         if target == ProblemStatus.HANDLING:
             continue
         solved = min(_between(rng, problem.reported_on + datetime.timedelta(days=10), problem.deadline), YEAR_END)
-        problem = services.problem_solve(problem=problem, resolution="经协调已解决，项目正常推进。", on=solved, by=None)
+        problem = services.problem_solve(problem=problem, resolution="经协调已解决，项目正常推进。", on=solved, by=SYSTEM)
         if target == ProblemStatus.CLOSED:
-            services.problem_close(problem=problem, on=min(solved + datetime.timedelta(days=7), YEAR_END), by=None)
+            services.problem_close(problem=problem, on=min(solved + datetime.timedelta(days=7), YEAR_END), by=SYSTEM)
     return len(pool)

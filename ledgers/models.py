@@ -23,7 +23,7 @@ from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from config.dates import add_months, today
-from config.scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
+from config.scoping import SYSTEM, UNRESTRICTED, ScopedManager, ScopedQuerySet
 from config.workflow import StateModel
 from projects.models import District, Project, Unit
 
@@ -39,9 +39,9 @@ from .choices import (
 )
 
 
-def _nobody(instance, user) -> bool:
-    """Permission of system transitions: no user may run them; jobs run them with `by=None`."""
-    return False
+def _system_only(instance, user) -> bool:
+    """Permission of system transitions: no user may run them, only the system (jobs)."""
+    return user is SYSTEM
 
 
 def _light(case_whens: list[When]) -> Case:
@@ -146,7 +146,7 @@ class LedgerEntry(StateModel):
         """在册 → 推进中: someone is working on it (the first progress note does this too)."""
 
     @transition(field=status, source=[EntryStatus.OPEN, EntryStatus.IN_PROGRESS], target=EntryStatus.CLOSED,
-                permission=_nobody, custom={"label": "自动销号"})
+                permission=_system_only, custom={"label": "自动销号"})
     def close_automatically(self, *, on: datetime.date, reason: str) -> None:
         """动态销号 by the sync: the project no longer qualifies. A system action, never a user's."""
         self.closed_on = on

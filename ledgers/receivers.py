@@ -13,18 +13,22 @@ from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
+from config.scoping import SYSTEM
 from projects.models import AnnualPlanEntry, LandSupply, Project
 from projects.signals import project_facts_changed, project_registered, project_started
 
+from .services import conditions_reschedule, ledgers_sync
+
 
 def _acting_user(instance):
-    """Who saved `instance`: set by a service, else the admin request's user (simple-history's middleware)."""
+    """Who saved `instance`: set by a service, else the admin request's user (simple-history's middleware), else
+    the system (a job, a command, the demo)."""
     user = getattr(instance, "_history_user", None)
     if user is None:
         request = getattr(HistoricalRecords.context, "request", None)
         user = getattr(request, "user", None)
-        if user is not None and not user.is_authenticated:
-            user = None
+        if user is None or not user.is_authenticated:
+            user = SYSTEM
     return user
 
 
@@ -34,25 +38,23 @@ def _sync_later(project_ids, by, job: str) -> None:
         return
 
     def run() -> None:
-        from .services import ledgers_sync
-
         ledgers_sync(project_ids=ids, by=by, job=job)
 
     transaction.on_commit(run)
 
 
 @receiver(project_started, dispatch_uid="ledgers.on_project_started")
-def on_project_started(sender, project_ids, by=None, **kwargs) -> None:
+def on_project_started(sender, project_ids, by=SYSTEM, **kwargs) -> None:
     _sync_later(project_ids, by, "开工")
 
 
 @receiver(project_registered, dispatch_uid="ledgers.on_project_registered")
-def on_project_registered(sender, project_ids, by=None, **kwargs) -> None:
+def on_project_registered(sender, project_ids, by=SYSTEM, **kwargs) -> None:
     _sync_later(project_ids, by, "入库")
 
 
 @receiver(project_facts_changed, dispatch_uid="ledgers.on_project_facts_changed")
-def on_project_facts_changed(sender, project_ids, by=None, **kwargs) -> None:
+def on_project_facts_changed(sender, project_ids, by=SYSTEM, **kwargs) -> None:
     _sync_later(project_ids, by, "项目信息变更")
 
 
@@ -91,8 +93,6 @@ def on_project_saved(sender, instance, created, **kwargs) -> None:
     by = _acting_user(instance)
 
     def run() -> None:
-        from .services import conditions_reschedule
-
         conditions_reschedule(project_ids=ids, by=by)
 
     transaction.on_commit(run)

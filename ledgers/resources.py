@@ -1,4 +1,4 @@
-"""The ledgers' tables for Excel import and export (issue 7): ledger entries, start conditions, problems.
+"""The ledgers' tables for Excel import and export: ledger entries, start conditions, problems.
 
 What the system keeps is read-only in the files (ledger entries are opened and closed by the sync, start
 conditions are created by 倒排工期 and finished through the services, a problem's level and state move by

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.conf import settings
+from django.db.models import Case, CharField, Count, F, IntegerField, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from config.dates import add_months
@@ -19,7 +20,7 @@ from projects.choices import PlanKind, Stage
 from projects.models import AnnualPlanEntry, District, Project, Unit
 from projects.selectors import as_of
 
-from .choices import CauseCategory, EntryStatus, LedgerKind, Light, ProblemLevel
+from .choices import CauseCategory, EntryStatus, LedgerKind, Light, ProblemLevel, ProblemStatus
 from .models import LedgerEntry, Problem, StartCondition
 
 # --- who qualifies (used by services.ledgers_sync) ---------------------------------------------------------
@@ -123,8 +124,6 @@ def _rate(closed: int, total: int) -> Decimal:
 
 def _red_at(day: datetime.date) -> Q:
     """Entries still open on `day` whose light on `day` is red (the same thresholds as with_light)."""
-    from django.conf import settings
-
     cfg = settings.LIGHTS
     months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND],
                since__lte=add_months(day, -cfg["not_started_red_months"]))
@@ -339,9 +338,6 @@ LIGHT_ORDER = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.OFF: 3}
 
 def _entry_light_at(day: datetime.date):
     """The entry's light on `day` for entries still open then (with_light, without today's status)."""
-    from django.conf import settings
-    from django.db.models import Case, CharField, Value, When
-
     cfg = settings.LIGHTS
     by_months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND])
     by_days = Q(kind=LedgerKind.NOT_REGISTERED)
@@ -359,8 +355,6 @@ def _entry_light_at(day: datetime.date):
 
 
 def _light_rank():
-    from django.db.models import Case, IntegerField, Value, When
-
     return Case(*[When(light=light.value, then=Value(rank)) for light, rank in LIGHT_ORDER.items()],
                 default=Value(9), output_field=IntegerField())
 
@@ -383,8 +377,6 @@ def open_entries(*, year: int, user, kind: str | None = None, district_id: int |
 
 def problem_matrix(*, year: int, user) -> list[dict[str, object]]:
     """Problems of the year (reported by its as-of date, not closed before it) by level × current status."""
-    from .choices import ProblemStatus
-
     day = as_of(year)
     problems = Problem.objects.for_user(user).filter(reported_on__lte=day).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gte=datetime.date(year, 1, 1))
@@ -402,9 +394,6 @@ def problem_matrix(*, year: int, user) -> list[dict[str, object]]:
 
 def open_problems(*, year: int, user):
     """Problems still unsolved on the year's as-of date, with their deadline light then, red first."""
-    from django.conf import settings
-    from django.db.models import Case, CharField, Value, When
-
     day = as_of(year)
     soon = day + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
     solved_by = Q(solved_on__isnull=False, solved_on__lte=day)

@@ -1,7 +1,8 @@
 """Writes of the ledgers: the sync that keeps entries true, transitions, conditions, problems, reminders.
 
-Admin buttons, the management commands and the signal receivers all call these. Each runs in a transaction
-and leaves history rows with the acting user (or the job's name in the change reason when no user acts).
+Admin buttons, the management commands and the signal receivers all call these. Each checks that the acting
+user may change the rows (run_transition, or `ensure_can_change`), runs in a transaction and leaves history rows
+with the acting user (the job's name in the change reason when the system acts: `by=SYSTEM`).
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ import logging
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Subquery
 from simple_history.utils import bulk_create_with_history
 
 from config.bulk import bulk_update_with_history
 from config.dates import today
-from config.scoping import EVERYONE
-from config.workflow import TransitionRefused, run_transition
+from config.scoping import SYSTEM, ensure_can_change, history_user
+from config.workflow import TransitionRefused, require_perm, run_transition
 from projects.choices import PlanKind, Stage
 from projects.models import Project, Unit
 
@@ -41,28 +42,9 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-def _user(by):
-    """The user to record in history: None for jobs (EVERYONE) — the job's name goes in the reason."""
-    return None if by is None or by is EVERYONE else by
-
-
 def _chunks(items: Sequence, size: int = BATCH):
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def _require_perm(by, perm: str, label: str) -> None:
-    if by is not None and not by.has_perm(perm):
-        raise PermissionDenied(f"您没有“{label}”的权限。")
-
-
-def _require_in_scope(obj: models.Model, by) -> None:
-    """Refuse a user acting on a row they may not change (the admin and the API already hide it; services check
-    again). `for_editor`: a department clerk works only the items assigned to their unit."""
-    if by is None or by is EVERYONE:
-        return
-    if not type(obj)._default_manager.for_editor(by).filter(pk=obj.pk).exists():
-        raise PermissionDenied("该记录不在您的管辖范围内，或不由您的单位办理。")
 
 
 # --- 动态销号: the sync ------------------------------------------------------------------------------------
@@ -82,7 +64,7 @@ class SyncResult:
 
 
 def ledgers_sync(
-    *, on: datetime.date | None = None, project_ids: Iterable[int] | None = None, by=None, job: str = "sync_ledgers"
+    *, on: datetime.date | None = None, project_ids: Iterable[int] | None = None, by=SYSTEM, job: str = "sync_ledgers"
 ) -> SyncResult:
     """Open an entry for every project that qualifies on `on` (today) and close every open entry that no
     longer does, recording the event's date and the reason. Idempotent: a second run changes nothing.
@@ -90,16 +72,18 @@ def ledgers_sync(
     Set-based: per kind one query for the qualifying projects, one for the open entries, one for manual
     closures; then bulk writes of at most BATCH rows (with history) — the number of queries does not depend
     on the number of projects, only on the number of batches. `project_ids` limits it to some projects
-    (the signal receivers); `job` names the job in the history's change reason.
+    (the signal receivers, acting for the user who changed them); `job` names the job in the history's change
+    reason. The whole city is synced only by whom may change every project.
     """
     on = on or today()
     ids = None if project_ids is None else sorted(set(project_ids))
+    ensure_can_change(by, Project.objects.all() if ids is None else Project.objects.filter(pk__in=ids))
     for attempt in (1, 2):
         result = SyncResult(on=on)
         try:
             with transaction.atomic():
                 for kind in LedgerKind.values:
-                    _sync_kind(kind, on=on, project_ids=ids, by=_user(by), job=job, result=result)
+                    _sync_kind(kind, on=on, project_ids=ids, by=history_user(by), job=job, result=result)
             return result
         except IntegrityError:
             # Two syncs for the same project at once: the other one opened the entry first (one open entry per
@@ -190,7 +174,6 @@ def _close_reason(entry: LedgerEntry, on: datetime.date) -> tuple[str, datetime.
 
 def ledger_entry_begin(*, entry: LedgerEntry, by) -> LedgerEntry:
     """在册 → 推进中."""
-    _require_in_scope(entry, by)
     return run_transition(entry, "begin", by=by)
 
 
@@ -201,27 +184,26 @@ def ledger_entry_close(*, entry: LedgerEntry, reason: str, by, on: datetime.date
     """
     if not (reason or "").strip():
         raise ValidationError({"reason": "人工销号须填写原因。"})
-    _require_in_scope(entry, by)
     return run_transition(entry, "close_manually", by=by, on=on or today(), note=reason,
                           reason=f"人工销号：{reason.strip()}")
 
 
 def ledger_note_add(*, entry: LedgerEntry, text: str, by, on: datetime.date | None = None) -> ProgressNote:
     """推进记录: add a dated note; the first note moves the entry from 在册 to 推进中."""
-    _require_perm(by, "ledgers.add_progressnote", "填写推进记录")
-    _require_in_scope(entry, by)
+    require_perm(by, "ledgers.add_progressnote", "填写推进记录")
+    ensure_can_change(by, entry)
     if entry.status == EntryStatus.CLOSED:
         raise TransitionRefused("已销号的台账条目不能再添加推进记录。", code="closed")
     if not (text or "").strip():
         raise ValidationError({"text": "推进情况不能为空。"})
     with transaction.atomic():
-        note = ProgressNote(entry=entry, on=on or today(), text=text.strip(), author=_user(by))
+        note = ProgressNote(entry=entry, on=on or today(), text=text.strip(), author=history_user(by))
         note.full_clean()
-        note._history_user = _user(by)
+        note._history_user = history_user(by)
         note.save()
         if entry.status == EntryStatus.OPEN:
             # The first note is the start of the work (every role that writes notes may also 开始推进).
-            run_transition(entry, "begin", by=_user(by), reason="添加推进记录")
+            run_transition(entry, "begin", by=by, reason="添加推进记录")
     return note
 
 
@@ -233,15 +215,15 @@ def conditions_schedule(
 ) -> list[StartCondition]:
     """Create the missing start conditions of `projects`, due on the planned start minus each type's lead
     days, with the type's default unit (else the project's) responsible. Idempotent."""
-    _require_perm(by, "ledgers.add_startcondition", "生成开工条件")
+    require_perm(by, "ledgers.add_startcondition", "生成开工条件")
+    ids = [p.pk for p in projects]
+    ensure_can_change(by, Project.objects.filter(pk__in=ids))
     for project in projects:
         if project.planned_start is None:
             raise ValidationError(f"项目“{project.name}”没有计划开工日期，不能倒排开工条件。")
         if project.actual_start is not None:
             raise TransitionRefused(f"项目“{project.name}”已开工，无需生成开工条件。", code="started")
-        _require_in_scope(project, by)
     types = list(types if types is not None else StartConditionType.objects.filter(is_active=True))
-    ids = [p.pk for p in projects]
     existing = set(StartCondition.objects.filter(project_id__in=ids).values_list("project_id", "type_id"))
     new = [
         StartCondition(
@@ -252,14 +234,15 @@ def conditions_schedule(
         for t in types
         if (project.pk, t.pk) not in existing
     ]
-    return bulk_create_with_history(new, StartCondition, batch_size=BATCH, default_user=_user(by),
+    return bulk_create_with_history(new, StartCondition, batch_size=BATCH, default_user=history_user(by),
                                     default_change_reason="倒排工期：生成开工条件")
 
 
-def conditions_reschedule(*, project_ids: Iterable[int], by=None) -> int:
+def conditions_reschedule(*, project_ids: Iterable[int], by=SYSTEM) -> int:
     """Move the due dates of the open conditions of these projects to their (new) planned start minus the lead
     days. Done and not-applicable conditions keep theirs. Returns how many moved."""
     ids = list(project_ids)
+    ensure_can_change(by, Project.objects.filter(pk__in=ids))
     moved = []
     for chunk in _chunks(ids):
         rows = (
@@ -274,15 +257,16 @@ def conditions_reschedule(*, project_ids: Iterable[int], by=None) -> int:
                 condition.due_date = due
                 moved.append(condition)
     if moved:
-        bulk_update_with_history(moved, StartCondition, ["due_date"], batch_size=BATCH, default_user=_user(by),
+        bulk_update_with_history(moved, StartCondition, ["due_date"], batch_size=BATCH,
+                                 default_user=history_user(by),
                                  default_change_reason="计划开工日期调整")
     return len(moved)
 
 
 def _lock_open_condition(condition: StartCondition, by) -> StartCondition:
-    _require_perm(by, "ledgers.change_startcondition", "办理开工条件")
-    _require_in_scope(condition, by)
+    require_perm(by, "ledgers.change_startcondition", "办理开工条件")
     condition = StartCondition.objects.select_for_update().select_related("type").get(pk=condition.pk)
+    ensure_can_change(by, condition)
     if not condition.is_open:
         raise TransitionRefused(f"开工条件“{condition.type}”已{condition.state_label}，不能重复办理。", code="closed")
     return condition
@@ -295,7 +279,7 @@ def condition_mark_done(*, condition: StartCondition, on: datetime.date, by) -> 
     with transaction.atomic():
         condition = _lock_open_condition(condition, by)
         condition.done_on = on
-        condition._history_user = _user(by)
+        condition._history_user = history_user(by)
         condition._change_reason = f"完成（{on}）"
         condition.save(update_fields=["done_on"])
     return condition
@@ -309,7 +293,7 @@ def condition_mark_not_applicable(*, condition: StartCondition, reason: str, by)
         condition = _lock_open_condition(condition, by)
         condition.not_applicable = True
         condition.na_reason = reason.strip()[:200]
-        condition._history_user = _user(by)
+        condition._history_user = history_user(by)
         condition._change_reason = f"不适用：{condition.na_reason}"
         condition.save(update_fields=["not_applicable", "na_reason"])
     return condition
@@ -319,7 +303,7 @@ def approval_session_record(
     *, held_on: datetime.date, place: str, conditions: Iterable[StartCondition], by, note: str = ""
 ) -> ApprovalSession:
     """集中审批: record a session and mark all `conditions` (of any projects) done on its date, at once."""
-    _require_perm(by, "ledgers.add_approvalsession", "集中审批")
+    require_perm(by, "ledgers.add_approvalsession", "集中审批")
     ids = sorted({c.pk for c in conditions})
     errors = {}
     if not ids:
@@ -330,12 +314,13 @@ def approval_session_record(
         errors["place"] = "请填写审批地点。"
     if errors:
         raise ValidationError(errors)
-    user = _user(by)
+    user = history_user(by)
     with transaction.atomic():
-        visible = StartCondition.objects.for_user(by) if user else StartCondition.objects.all()
-        locked = list(visible.select_for_update().filter(pk__in=ids).select_related("project", "type"))
+        selected = StartCondition.objects.filter(pk__in=ids)
+        locked = list(selected.select_for_update().select_related("project", "type"))
         if len(locked) != len(ids):
-            raise PermissionDenied("所选开工条件中有不在您管辖范围内的记录。")
+            raise ValidationError({"conditions": "所选开工条件中有不存在的记录。"})
+        ensure_can_change(by, selected)
         finished = [str(c) for c in locked if not c.is_open]
         if finished:
             raise TransitionRefused("以下开工条件已完成或不适用：" + "；".join(finished[:10]), code="closed")
@@ -360,13 +345,13 @@ def problem_report(
     reported_on: datetime.date | None = None,
 ) -> Problem:
     """提报 a problem of a project in the user's scope."""
-    _require_perm(by, "ledgers.add_problem", "提报问题")
-    _require_in_scope(project, by)
+    require_perm(by, "ledgers.add_problem", "提报问题")
+    ensure_can_change(by, project)
     problem = Problem(project=project, category=category, description=(description or "").strip(),
                       responsible_unit=responsible_unit, deadline=deadline, reported_on=reported_on or today(),
-                      reported_by=_user(by))
+                      reported_by=history_user(by))
     problem.full_clean()
-    problem._history_user = _user(by)
+    problem._history_user = history_user(by)
     problem._change_reason = "提报"
     problem.save()
     return problem
@@ -374,19 +359,16 @@ def problem_report(
 
 def problem_assign(*, problem: Problem, by) -> Problem:
     """提报 → 交办 to the responsible unit (supervisors)."""
-    _require_in_scope(problem, by)
     return run_transition(problem, "assign", by=by, reason=f"交办{problem.responsible_unit}")
 
 
 def problem_accept(*, problem: Problem, by) -> Problem:
     """交办 → 办理中."""
-    _require_in_scope(problem, by)
     return run_transition(problem, "accept", by=by)
 
 
 def problem_solve(*, problem: Problem, resolution: str, by, on: datetime.date | None = None) -> Problem:
     """办理中 → 已解决, with the result."""
-    _require_in_scope(problem, by)
     return run_transition(problem, "solve", by=by, on=on or today(), resolution=resolution,
                           reason=f"办结：{(resolution or '').strip()[:80]}")
 
@@ -395,13 +377,11 @@ def problem_reopen(*, problem: Problem, reason: str, by) -> Problem:
     """已解决 → 办理中: the result is not accepted (supervisors), with the reason."""
     if not (reason or "").strip():
         raise ValidationError({"reason": "退回重办须填写原因。"})
-    _require_in_scope(problem, by)
     return run_transition(problem, "reopen", by=by, reason=f"退回重办：{reason.strip()}")
 
 
 def problem_close(*, problem: Problem, by, on: datetime.date | None = None) -> Problem:
     """已解决 → 销号 (supervisors)."""
-    _require_in_scope(problem, by)
     return run_transition(problem, "close", by=by, on=on or today())
 
 
@@ -410,8 +390,7 @@ def problem_escalate(
 ) -> Problem:
     """升级: raise an unsolved problem one level (专班 → 部门联席会议 → 领导小组) with a reason and a new
     deadline; the escalation is its own row and the problem's history says why."""
-    _require_perm(by, "ledgers.escalate_problem", "问题升级")
-    _require_in_scope(problem, by)
+    require_perm(by, "ledgers.escalate_problem", "问题升级")
     on = on or today()
     errors = {}
     if not (reason or "").strip():
@@ -424,6 +403,7 @@ def problem_escalate(
         raise ValidationError(errors)
     with transaction.atomic():
         problem = Problem.objects.select_for_update().get(pk=problem.pk)
+        ensure_can_change(by, problem)
         if problem.status not in PROBLEM_OPEN_STATUSES:
             raise TransitionRefused(f"问题已{problem.get_status_display()}，不能升级。", code="not_open")
         if problem.level >= max(ProblemLevel.values):
@@ -431,11 +411,11 @@ def problem_escalate(
         to_level = problem.level + 1
         ProblemEscalation.objects.create(
             problem=problem, from_level=problem.level, to_level=to_level, reason=reason.strip(),
-            old_deadline=problem.deadline, new_deadline=new_deadline, on=on, by=_user(by),
+            old_deadline=problem.deadline, new_deadline=new_deadline, on=on, by=history_user(by),
         )
         problem.level = to_level
         problem.deadline = new_deadline
-        problem._history_user = _user(by)
+        problem._history_user = history_user(by)
         problem._change_reason = f"升级至{ProblemLevel(to_level).label}：{reason.strip()}（新时限 {new_deadline}）"
         problem.save(update_fields=["level", "deadline"])
     return problem
@@ -452,9 +432,11 @@ class ReminderOutcome:
     sent: bool  # False: already reminded today
 
 
-def reminders_send(*, on: datetime.date | None = None) -> list[ReminderOutcome]:
+def reminders_send(*, on: datetime.date | None = None, by=SYSTEM) -> list[ReminderOutcome]:
     """Send each responsible unit and district one digest of its red and yellow items, at most once a day per
-    e-mail address (ReminderLog's unique constraint holds even when two jobs run at once)."""
+    e-mail address (ReminderLog's unique constraint holds even when two jobs run at once). A job of the whole
+    city: only whom may change every project runs it."""
+    ensure_can_change(by, Project.objects.all())
     on = on or today()
     already = set(ReminderLog.objects.filter(sent_on=on).values_list("recipient", flat=True))
     outcomes = []

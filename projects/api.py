@@ -1,6 +1,7 @@
 """REST endpoints of the register. Transitions call the same services as the admin buttons."""
 
 from django.db.models import Prefetch
+from rest_framework.exceptions import ValidationError
 
 from config.api.base import ReasonSerializer, ScopedViewSet, transition_action
 
@@ -96,8 +97,6 @@ class MonthlyReportViewSet(ScopedViewSet):
 
     def perform_destroy(self, instance):
         if not instance.is_editable:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"status": [f"月报“{instance.get_status_display()}”，不能删除。"]})
         instance.delete()
 

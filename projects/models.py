@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
@@ -265,8 +266,6 @@ class Project(StateModel):
 
     def get_absolute_url(self) -> str:
         """The project's status page (also the admin change form's “在站点上查看” link)."""
-        from django.urls import reverse
-
         return reverse("project-detail", args=[self.code])
 
     @property

@@ -1,4 +1,4 @@
-"""The project register's tables for Excel import and export (issue 7).
+"""The project register's tables for Excel import and export.
 
 Headers are the models' verbose names, identical in export and import, so an exported file edited and
 imported again updates the same rows, found by their natural keys.

@@ -10,24 +10,33 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
     Max,
     OuterRef,
     Q,
     Subquery,
     Sum,
+    Value,
+    When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lag
+from django.db.models.lookups import GreaterThan
 
 from config.dates import today
 
-from .choices import TIER_FLOORS_WAN, LandUse, Tier
-from .models import InvestmentIndicator, LandSupply, Project
+from .choices import TIER_FLOORS_WAN, Industry, LandUse, PlanKind, Tier
+from .models import AnnualPlanEntry, District, InvestmentIndicator, LandSupply, MonthlyReport, Project
 
 REPORTED_TIERS = [Tier.W5000, Tier.Y1, Tier.Y10, Tier.Y50, Tier.Y100]
 
@@ -67,14 +76,13 @@ def tier_table(*, year: int, user) -> dict[str, dict[str, object]]:
 
 
 def tiers_and_registered(*, year: int, user) -> tuple[dict[str, dict[str, object]], int]:
-    """`tier_table` and `registered_count` in one query over the user's projects.
+    """`tier_table` and the year's 入库 (projects of 5000万 and more registered in the year, up to its as-of
+    date) in one query over the user's projects.
 
     The projects are grouped by their highest tier band and whether they were built this year, built last
     year and registered this year (≤ 48 groups); the cumulative tiers add up the bands at or above each
     floor. Each row is classified once, instead of once per tier and figure.
     """
-    from django.db.models import Case, Value, When
-
     floors = [TIER_FLOORS_WAN[tier] for tier in reversed(REPORTED_TIERS)]  # highest first
     band = Case(
         *[When(total_investment__gte=floor, then=Value(len(floors) - i)) for i, floor in enumerate(floors)],
@@ -111,11 +119,6 @@ def _registered_q(year: int) -> Q:
     )
 
 
-def registered_count(*, year: int, user) -> int:
-    """入库 of the year: projects of 5000万 and more registered in the year (up to its as-of date)."""
-    return Project.objects.for_user(user).filter(_registered_q(year)).count()
-
-
 def land_hectares(*, year: int, user) -> dict[str, Decimal]:
     """Hectares of land supplied in the year, by use."""
     rows = (
@@ -148,8 +151,8 @@ def growth_and_series(*, year: int) -> tuple[dict[str, object], list[dict[str, o
     """`investment_growth` and `growth_series` from one read of the city's monthly figures up to `year`.
 
     The streak is walked back from the year's last month over at most 12 rows a year of data: in Python,
-    because the same figure in SQL (window and correlated subqueries) cost the overview 2.4 ms of query
-    building for a 0.3 ms read of these rows (bench/, 100,000 projects on PostgreSQL).
+    because the same figure in SQL (window and correlated subqueries) cost the overview far more to build
+    than to read these few rows (bench/README.md).
     """
     threshold = settings.FAI_STREAK_THRESHOLD_PCT
     rows = list(InvestmentIndicator.objects.filter(year__lte=year).order_by("year", "month")
@@ -209,20 +212,14 @@ def _pct(part, whole) -> Decimal | None:
 
 
 def _plan_of(year: int):
-    from .models import AnnualPlanEntry
-
     return AnnualPlanEntry.objects.filter(project=OuterRef("pk"), year=year)
 
 
 def _reports_of(year: int):
-    from .models import MonthlyReport
-
     return MonthlyReport.objects.filter(project=OuterRef("pk"), year=year, month__lte=months_elapsed(year))
 
 
 def _subquery_sum(queryset, field: str) -> Coalesce:
-    from django.db.models import Subquery, Value
-
     total = queryset.order_by().values("project").annotate(total=Sum(field)).values("total")
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
@@ -235,8 +232,6 @@ def _with_plan(projects, year: int):
 
     A LEFT JOIN read once per row, where correlated subqueries were repeated in every expression that
     used the plan (light, sums, counts)."""
-    from django.db.models import FilteredRelation
-
     if PLAN in projects.query._filtered_relations:
         return projects
     return projects.alias(**{PLAN: FilteredRelation("plan_entries", condition=Q(plan_entries__year=year))})
@@ -256,9 +251,6 @@ def with_progress(projects, *, year: int):
       "none" without a planned investment. Compared without division: (plan × m ÷ 12 − done) × 100 >
       plan × points ⟺ plan × m × 100 − done × 1200 > plan × points × 12.
     """
-    from django.db.models import Case, CharField, Value, When
-    from django.db.models.lookups import GreaterThan
-
     m = months_elapsed(year)
     lights = settings.LIGHTS
     projects = _with_plan(projects, year).annotate(
@@ -282,46 +274,9 @@ def with_progress(projects, *, year: int):
     )
 
 
-def _started_q(year: int, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}actual_start__isnull": False, f"{prefix}actual_start__lte": as_of(year)})
-
-
-def progress_summary(projects, *, year: int) -> dict[str, object]:
-    """开工率 and 投资完成率 against 序时进度 of `projects` (already scoped and filtered), in one query."""
-    from .choices import PlanKind
-
-    rows = with_progress(projects, year=year)
-    new_start = Q(plan_kind=PlanKind.NEW_START)
-    row = rows.aggregate(
-        projects=Count("pk"),
-        investment=Sum("total_investment", default=ZERO),
-        planned_new=Count("pk", filter=new_start),
-        started_new=Count("pk", filter=new_start & _started_q(year)),
-        plan_total=Sum("plan_investment", default=ZERO),
-        completed_total=Sum("completed", default=ZERO),
-        red=Count("pk", filter=Q(light="red")),
-        yellow=Count("pk", filter=Q(light="yellow")),
-        green=Count("pk", filter=Q(light="green")),
-    )
-    cent = Decimal("0.01")
-    plan_investment = Decimal(row["plan_total"]).quantize(cent)
-    completed = Decimal(row["completed_total"]).quantize(cent)
-    return {
-        "projects": row["projects"],
-        "investment_wan": Decimal(row["investment"]).quantize(cent),
-        "planned_new": row["planned_new"],
-        "started_new": row["started_new"],
-        "start_rate_pct": _pct(row["started_new"], row["planned_new"]),
-        "plan_investment_wan": plan_investment,
-        "completed_wan": completed,
-        "completion_pct": _pct(completed, plan_investment),
-        "schedule_pct": schedule_pct(year),
-        "lights": {"red": row["red"], "yellow": row["yellow"], "green": row["green"]},
-    }
-
-
 def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
-    """`progress_summary` per group of `field` ("district" or "industry"), one query for all groups.
+    """开工率 and 投资完成率 against 序时进度 per group of `field` ("district" or "industry"), one query for all
+    groups.
 
     The rows are `projects` (scoped and filtered by the ORM, passed in as a subquery of ids); the year's
     reports are summed once per project in a derived table and joined, and the light is computed from the
@@ -329,15 +284,8 @@ def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
     every sum and count made this the page's slowest query at 100,000 projects (and set off PostgreSQL's
     JIT); the ORM cannot join a grouped subquery, hence this one statement in SQL.
     """
-    from django.db import connections
-
-    from .choices import Industry, PlanKind
-    from .models import AnnualPlanEntry, District, MonthlyReport, Project
-
     connection = connections[projects.db]
     quote = connection.ops.quote_name
-    from django.core.exceptions import EmptyResultSet
-
     try:
         ids_sql, ids_params = projects.order_by().values("pk").query.get_compiler(projects.db).as_sql()
     except EmptyResultSet:  # `none()`: a user without a scope, or filters that match nothing
@@ -411,9 +359,9 @@ def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
 
 
 def progress_totals(groups: list[dict[str, object]], *, year: int) -> dict[str, object]:
-    """`progress_summary` from the rows of `progress_by` (every project is in exactly one group): the
-    database aggregated the projects once, and the page adds up its ≤ 20 district rows instead of running
-    the year's heaviest aggregate a second time."""
+    """The totals of the rows of `progress_by` (every project is in exactly one group): the database
+    aggregated the projects once, and the page adds up its ≤ 20 district rows instead of running the year's
+    heaviest aggregate a second time."""
     def total(key):
         return sum((g[key] for g in groups), 0)
 
@@ -460,9 +408,6 @@ def tier_chart(table: dict[str, dict[str, object]]) -> dict[str, object]:
 def stage_timeline(project):
     """The project's stage changes from its history, oldest first: each row where the stage differs from the
     row before (the first row is its creation). One query, filtered in the database with a window."""
-    from django.db.models import Window
-    from django.db.models.functions import Lag
-
     history = project.history.model.objects.filter(id=project.pk)
     return (
         history.annotate(previous=Window(Lag("stage"), order_by=[F("history_date").asc(), F("history_id").asc()]))
@@ -474,10 +419,6 @@ def stage_timeline(project):
 
 def monthly_series(project, *, year: int) -> dict[str, object]:
     """The project's investment by month of `year` (reported, and cumulative) against its plan's schedule line."""
-    from django.db.models import Window
-
-    from .models import MonthlyReport
-
     rows = list(
         MonthlyReport.objects.filter(project=project, year=year)
         .annotate(cumulative=Window(Sum("amount"), order_by=F("month").asc()))

@@ -1,18 +1,20 @@
 """Writes of the projects app: stage transitions, registration, monthly-report workflow.
 
-Admin buttons, API actions and imports all call these. Each runs in a transaction, leaves a history row
-with the acting user, and announces what other apps care about after commit (projects.signals).
+Admin buttons, API actions and imports all call these. Each checks that the acting user may change the row
+(run_transition, or `ensure_can_change` directly), runs in a transaction, leaves a history row with the acting
+user, and announces what other apps care about after commit (projects.signals). `by` is a user, or SYSTEM.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from config.dates import today
-from config.workflow import TransitionRefused, run_transition
+from config.scoping import ensure_can_change, history_user
+from config.workflow import TransitionRefused, require_perm, run_transition
 
 from .models import MonthlyReport, Project
 from .signals import project_facts_changed, project_registered, project_started
@@ -74,11 +76,11 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
 
     Registration is an event, not a stage: a project in 在建, 停缓建 or 竣工 can be registered once.
     """
-    if by is not None and not by.has_perm("projects.register_project"):
-        raise PermissionDenied("您没有“入库”的权限。")
+    require_perm(by, "projects.register_project", "入库")
     stats_code = (stats_code or "").strip()
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
+        ensure_can_change(by, project)
         if project.actual_start is None:
             raise TransitionRefused("项目尚未开工，不能入库。", code="not_started")
         if project.registered_on is not None:
@@ -96,7 +98,7 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
             raise ValidationError(errors)
         project.registered_on = on
         project.stats_code = stats_code
-        project._history_user = by
+        project._history_user = history_user(by)
         project._change_reason = f"入库（{on}，统计编码 {stats_code}）"
         project.save(update_fields=["registered_on", "stats_code", "updated_at"])
     _announce(project_registered, project, by)
@@ -110,9 +112,10 @@ def monthly_report_submit(*, report: MonthlyReport, by) -> MonthlyReport:
 
 def monthly_report_approve(*, report: MonthlyReport, by) -> MonthlyReport:
     """审核通过 (supervisors)."""
-    return run_transition(report, "approve", by=by, reviewer=by)
+    return run_transition(report, "approve", by=by, reviewer=history_user(by))
 
 
 def monthly_report_return(*, report: MonthlyReport, reason: str, by) -> MonthlyReport:
     """退回 with a reason (supervisors); the clerk edits and submits again."""
-    return run_transition(report, "send_back", by=by, reviewer=by, return_reason=reason, reason=f"退回：{reason}")
+    return run_transition(report, "send_back", by=by, reviewer=history_user(by), return_reason=reason,
+                          reason=f"退回：{reason}")

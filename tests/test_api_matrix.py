@@ -9,6 +9,7 @@ import pytest
 from bonds import services as bond_services
 from bonds.models import ProvinceTotal
 from config.api_root import router
+from config.scoping import SYSTEM
 from ledgers import services as ledger_services
 from ledgers.models import LedgerEntry
 from projects import services as project_services
@@ -34,14 +35,14 @@ def city(chaoyang, nanguan, fgw, other_unit, supervisor, project_factory):
                                        planned_investment=Decimal("100"), planned_start_month=3)
         LandSupply.objects.create(parcel_code=f"M-{n}", district=district, use=LandUse.INDUSTRIAL,
                                   hectares=Decimal("2"), supply_date=D(2021, 1, 5), project=project)
-        conditions = ledger_services.conditions_schedule(projects=[project], by=None)
+        conditions = ledger_services.conditions_schedule(projects=[project], by=SYSTEM)
         ledger_services.approval_session_record(held_on=D(2021, 3, 1), place="政务中心", conditions=conditions[:1],
                                                 by=supervisor)
         ledger_services.ledgers_sync(on=D(2021, 6, 1), project_ids=[project.pk], job="test")
         entry = LedgerEntry.objects.filter(project=project).first()
-        ledger_services.ledger_note_add(entry=entry, text="推进", on=D(2021, 6, 2), by=None)
+        ledger_services.ledger_note_add(entry=entry, text="推进", on=D(2021, 6, 2), by=SYSTEM)
         ledger_services.problem_report(project=project, category="land", description="用地", responsible_unit=unit,
-                                       deadline=D(2030, 1, 1), by=None)
+                                       deadline=D(2030, 1, 1), by=SYSTEM)
         bond_project = approve(make_bond_project(project, requested="500"), supervisor, amount="500")
         bond_services.allocation_create(issue=issue, bond_project=bond_project, amount=Decimal("500"), by=supervisor)
         bond_services.disbursement_create(bond_project=bond_project, paid_on=D(2021, 4, 1), amount=Decimal("300"),
@@ -49,7 +50,7 @@ def city(chaoyang, nanguan, fgw, other_unit, supervisor, project_factory):
         bond_services.expenditure_create(bond_project=bond_project, spent_on=D(2021, 5, 1), amount=Decimal("100"),
                                          by=supervisor)
         started = project_factory(district, responsible_unit=unit)
-        started = project_services.project_start(project=started, on=D(2021, 4, 1), by=None)
+        started = project_services.project_start(project=started, on=D(2021, 4, 1), by=SYSTEM)
         MonthlyReport.objects.create(project=started, year=2021, month=5, amount=Decimal("5"))
 
 

@@ -7,7 +7,7 @@ from config.settings import database
 
 
 def test_postgresql_connections_run_without_jit_and_keep_their_own_options():
-    # JIT compilation cost the bonds page's spending query 150 ms of 210 ms (bench/).
+    # JIT compilation cost the bonds page's spending query most of its time (bench/README.md).
     assert database("postgres://kp@db:5432/kp")["OPTIONS"]["options"] == "-c jit=off"
     own = database("postgres://kp@db:5432/kp?options=-c%20statement_timeout%3D5000")["OPTIONS"]["options"]
     assert own == "-c statement_timeout=5000 -c jit=off"

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import copy
-import datetime
 from typing import Any, Callable
 
 from concurrency.exceptions import RecordModifiedError
@@ -19,17 +18,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import Http404
-from django.utils import timezone
-from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema
-from rest_framework import ISO_8601, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.fields import SkipField
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.scoping import scope_choices
@@ -95,78 +89,6 @@ class ScopedModelSerializer(serializers.ModelSerializer):
                 field.allow_blank = True
             if getattr(model_field, "null", False):
                 field.allow_null = True
-
-    # Reading: a field whose value is a plain column of the row is read straight off the instance. DRF's own
-    # path checks every value for being callable (inspect.signature per cell): 40 % of an API list's time.
-    PLAIN_FIELDS = (
-        serializers.CharField, serializers.IntegerField, serializers.DecimalField, serializers.DateField,
-        serializers.DateTimeField, serializers.BooleanField, serializers.ChoiceField, serializers.FloatField,
-    )
-
-    @cached_property
-    def _reading_plan(self) -> list[tuple]:
-        concrete = self.Meta.model._meta.concrete_fields
-        columns = {f.attname for f in concrete}
-        foreign_keys = {f.name: f.attname for f in concrete if f.many_to_one and f.target_field.attname == "id"}
-        plan = []
-        for field in self._readable_fields:
-            attr = field.source_attrs[0] if len(field.source_attrs) == 1 else None
-            if type(field) is serializers.PrimaryKeyRelatedField and field.pk_field is None and attr in foreign_keys:
-                # A foreign key's id is its column (`district_id`): DRF would wrap it in a PKOnlyObject.
-                plan.append((field.field_name, foreign_keys[attr], field, True, int, field.to_representation))
-                continue
-            plain = (type(field).get_attribute is serializers.Field.get_attribute
-                     and isinstance(field, self.PLAIN_FIELDS) and attr in columns)
-            plan.append((field.field_name, attr, field, plain, self.AS_IS.get(type(field)) if plain else None,
-                         self._represent(field)))
-        return plan
-
-    @staticmethod
-    def _represent(field) -> Callable[[Any], Any]:
-        """`field.to_representation`, or for a plain DateField or DateTimeField the same ISO 8601 text without
-        DRF's per-cell format and time-zone lookups (the time zone is read once per serializer: per request)."""
-        kind = type(field)
-        if kind not in (serializers.DateField, serializers.DateTimeField) or hasattr(field, "timezone"):
-            return field.to_representation
-        default = api_settings.DATE_FORMAT if kind is serializers.DateField else api_settings.DATETIME_FORMAT
-        iso = getattr(field, "format", default)
-        if not isinstance(iso, str) or iso.lower() != ISO_8601:
-            return field.to_representation
-        if kind is serializers.DateField:
-            return lambda value: value.isoformat() if type(value) is datetime.date else field.to_representation(value)
-        zone = field.default_timezone()
-        if zone is None:
-            return field.to_representation
-
-        def represent(value):
-            if type(value) is not datetime.datetime or not timezone.is_aware(value):
-                return field.to_representation(value)
-            text = value.astimezone(zone).isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-        return represent
-
-    # Values these fields would return unchanged (str(s) is s, int(i) is i, a choice's key is its string).
-    AS_IS = {serializers.CharField: str, serializers.ChoiceField: str, serializers.IntegerField: int,
-             serializers.BooleanField: bool}
-
-    def to_representation(self, instance):
-        data = {}
-        for name, attr, field, plain, as_is, represent in self._reading_plan:
-            if plain:
-                value = getattr(instance, attr)
-                if value is None or type(value) is as_is:
-                    data[name] = value
-                else:
-                    data[name] = represent(value)
-                continue
-            try:
-                value = field.get_attribute(instance)
-            except SkipField:
-                continue
-            check = value.pk if isinstance(value, PKOnlyObject) else value
-            data[name] = None if check is None else field.to_representation(value)
-        return data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

@@ -32,8 +32,7 @@ class RolePermissions(permissions.DjangoModelPermissions):
 
     def _queryset(self, view):
         # DRF builds the view's queryset here only to learn its model: the class's own queryset names it, and the
-        # scoped one (`for_user`) is built once, by the view. The permissions are then read first, with the
-        # user's roles in the same query (config.auth), and the scope finds the roles already read.
+        # scoped one (`for_user`) is built once, by the view.
         queryset = getattr(view, "queryset", None)
         return queryset if queryset is not None else super()._queryset(view)
 

@@ -1,4 +1,4 @@
-"""Excel import and export shared by every app (issue 7).
+"""Excel import and export shared by every app.
 
 - `values`: widgets for the values clerks type (amounts in 万元, dates, names, choices);
 - `files`: hardening, reading a clerk's sheet, streaming writes, the template;

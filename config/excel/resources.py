@@ -26,7 +26,7 @@ from import_export.fields import Field
 from import_export.results import RowResult
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from config.scoping import UNRESTRICTED, scope_of
+from config.scoping import UNRESTRICTED, history_user, scope_of
 
 from . import values
 from .files import Column, ExcelFileError, read_table
@@ -304,7 +304,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
         """Table-specific rules beyond the model's own `clean()`; call `add(field, message)`."""
 
     def before_save_instance(self, instance, row, **kwargs):
-        instance._history_user = self.user
+        instance._history_user = history_user(self.user)
         instance._change_reason = CHANGE_REASON
         if not instance._state.adding:
             for f in instance._meta.concrete_fields:
@@ -350,7 +350,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             try:
                 created = bulk_create_with_history(
                     self.create_instances, self._meta.model, batch_size=batch_size,
-                    default_user=self.user, default_change_reason=CHANGE_REASON,
+                    default_user=history_user(self.user), default_change_reason=CHANGE_REASON,
                 )
                 self._note_announced(created)
             except Exception as exc:
@@ -363,7 +363,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             try:
                 bulk_update_with_history(
                     self.update_instances, self._meta.model, self.get_bulk_update_fields(), batch_size=batch_size,
-                    default_user=self.user, default_change_reason=CHANGE_REASON,
+                    default_user=history_user(self.user), default_change_reason=CHANGE_REASON,
                 )
                 self._note_announced(self.update_instances)
             except Exception as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.module_loading import autodiscover_modules
 
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 
 from .files import write_table, write_template
 from .resources import GENERAL_RULES, ExcelResource
@@ -44,7 +44,7 @@ def get_table(name: str) -> type[ExcelResource]:
     return found
 
 
-def export_file(resource_class: type[ExcelResource], target, *, user=EVERYONE, queryset=None, progress=None) -> int:
+def export_file(resource_class: type[ExcelResource], target, *, user=SYSTEM, queryset=None, progress=None) -> int:
     """Stream the rows `user` may see (narrowed by `queryset`) into an xlsx file; returns the row count."""
     resource = resource_class(user=user)
     rows_qs = resource.export_queryset(queryset)

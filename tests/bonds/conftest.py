@@ -10,6 +10,7 @@ import pytest
 from bonds import services
 from bonds.choices import BondField
 from bonds.models import BondIssue, BondProject
+from config.scoping import SYSTEM
 
 D = datetime.date
 DOCUMENTS = {
@@ -32,7 +33,7 @@ def make_issue(*, amount: str = "100000", on: datetime.date = D(2021, 3, 25), te
                coupon: str = "3.5", name: str | None = None) -> BondIssue:
     issue = BondIssue(name=name or f"{on}批次{amount}", issue_date=on, term_years=term,
                       coupon_rate=Decimal(coupon), amount=Decimal(amount))
-    return services.bond_issue_save(issue=issue, by=None)
+    return services.bond_issue_save(issue=issue, by=SYSTEM)
 
 
 def approve(bond_project: BondProject, by, *, amount: str | None = None) -> BondProject:

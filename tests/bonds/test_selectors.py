@@ -7,7 +7,7 @@ import pytest
 from bonds import selectors, services
 from bonds.choices import Light
 from bonds.models import BondProject, ProvinceTotal
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 
 from .conftest import D, approve, make_bond_project, make_issue
 
@@ -36,7 +36,7 @@ def city(chaoyang, nanguan, project_factory, supervisor):
 
 
 def test_figures_section_counts_projects_and_money_issued_in_the_year_and_the_shares(city):
-    figures = selectors.figures_section(year=2021, user=EVERYONE)
+    figures = selectors.figures_section(year=2021, user=SYSTEM)
     assert figures["projects"] == 3
     assert figures["amount_wan"] == 1000
     assert figures["change_wan"] == 700
@@ -51,7 +51,7 @@ def test_a_district_clerk_reads_the_figures_of_their_district_only(city, clerk):
 
 
 def test_shares_are_none_without_a_province_total(city):
-    assert selectors.province_share(year=2020, user=EVERYONE)["projects_pct"] is None
+    assert selectors.province_share(year=2020, user=SYSTEM)["projects_pct"] is None
 
 
 def test_shares_round_half_up_to_one_decimal():
@@ -62,7 +62,7 @@ def test_shares_round_half_up_to_one_decimal():
 
 def test_the_funnel_counts_each_stage_and_what_reached_it(city, supervisor):
     services.bond_project_mark_issued(bond_project=city["a"], by=supervisor)
-    rows = {row["stage"]: row for row in selectors.funnel(year=2021, user=EVERYONE)}
+    rows = {row["stage"]: row for row in selectors.funnel(year=2021, user=SYSTEM)}
     assert rows["approved"]["count"] == 2 and rows["issued"]["count"] == 1
     assert rows["applied"]["reached"] == 3 and rows["issued"]["reached"] == 1
     assert rows["issued"]["approved_wan"] == Decimal("500")
@@ -84,7 +84,7 @@ def test_spending_is_measured_against_a_straight_line_to_six_months_after_issue(
     assert rows[city["c"].pk].light == Light.RED  # nothing spent, 2 of 6 months gone: 33 points behind
     a_month_earlier = selectors.with_money(BondProject.objects.filter(pk=city["c"].pk), on=D(2021, 11, 30)).get()
     assert a_month_earlier.light == Light.YELLOW  # 1 of 6 months gone: 17 points behind
-    progress = selectors.spending_progress(year=2021, user=EVERYONE)
+    progress = selectors.spending_progress(year=2021, user=SYSTEM)
     assert progress["unspent_wan"] == Decimal("450.00")  # 以拨代支: 150 (a) + 300 (b)
     assert progress["unspent_projects"] == 2
 
@@ -104,21 +104,21 @@ def test_debt_service_is_yearly_interest_and_principal_at_maturity():
 def test_debt_service_due_in_the_next_twelve_months_per_project(city):
     a = city["a"]
     # from 2022-01-01: one interest payment of each 2021 allocation, no principal (10-year bonds)
-    row = selectors.debt_service(user=EVERYONE, start=D(2022, 1, 1)).get(pk=a.pk)
+    row = selectors.debt_service(user=SYSTEM, start=D(2022, 1, 1)).get(pk=a.pk)
     assert row.interest_due.quantize(Decimal("0.01")) == Decimal("17.50")  # 500 × 3.5%
     assert row.principal_due == 0
     # from 2021-05-01 the October issue pays nothing yet: 300 × 3.5%
-    row = selectors.debt_service(user=EVERYONE, start=D(2021, 5, 1)).get(pk=a.pk)
+    row = selectors.debt_service(user=SYSTEM, start=D(2021, 5, 1)).get(pk=a.pk)
     assert row.interest_due.quantize(Decimal("0.01")) == Decimal("10.50")
     # in the year from 2030-06-01 the March 2021 issue matures
-    row = selectors.debt_service(user=EVERYONE, start=D(2030, 6, 1)).get(pk=a.pk)
+    row = selectors.debt_service(user=SYSTEM, start=D(2030, 6, 1)).get(pk=a.pk)
     assert row.principal_due == Decimal("300")
-    totals = selectors.debt_service_total(user=EVERYONE, start=D(2022, 1, 1))
+    totals = selectors.debt_service_total(user=SYSTEM, start=D(2022, 1, 1))
     assert totals["interest_wan"] == Decimal("45.50")  # (300 + 1000) × 3.5%
 
 
 def test_days_from_stage_to_stage_measure_how_early_the_pipeline_is(city):
-    days = selectors.stage_days(year=2021, user=EVERYONE)
+    days = selectors.stage_days(year=2021, user=SYSTEM)
     # conftest.approve: planned 1 June 2020, applied 20 October, approved 1 December
     assert days["planned_to_applied"] == 141.0 and days["applied_to_approved"] == 42.0
     assert days["approved_to_issued"] is None

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from config.scoping import SYSTEM
 from ledgers.models import Problem, StartConditionType
 from projects import services as project_services
 from projects.choices import LandUse, PlanKind
@@ -48,7 +49,7 @@ def started():
     """Start a project through the real service (its own signals fire only if on_commit callbacks run)."""
 
     def _started(project, on=D(2021, 5, 10)):
-        return project_services.project_start(project=project, on=on, by=None)
+        return project_services.project_start(project=project, on=on, by=SYSTEM)
 
     return _started
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 from ledgers import demo, services
 from ledgers.choices import LedgerKind, ProblemLevel, ProblemStatus
 from ledgers.models import LedgerEntry, Problem, StartCondition
@@ -24,7 +24,7 @@ def test_figures_count_entries_as_they_stood_at_the_end_of_the_year(chaoyang, pr
     started(cleared, on=D(2021, 6, 1))
     started(next_year, on=D(2022, 1, 10))  # cleared only in 2022: still open at the end of 2021
     services.ledgers_sync(on=D(2022, 1, 11))
-    kinds = figures_section(year=2021, user=EVERYONE)["kinds"]
+    kinds = figures_section(year=2021, user=SYSTEM)["kinds"]
     assert kinds[LedgerKind.NOT_STARTED] == {
         "label": "计划新开工未开工", "total": 3, "open": 2, "closed": 1, "clearance_pct": Decimal("33.3"), "overdue": 2,
     }
@@ -34,7 +34,7 @@ def test_figures_are_scoped_to_the_user(chaoyang, nanguan, project_factory, plan
     for district in (chaoyang, nanguan):
         plan(project_factory(district), 2021, 4)
     services.ledgers_sync(on=D(2021, 9, 1))
-    assert figures_section(year=2021, user=EVERYONE)["all"]["total"] == 2
+    assert figures_section(year=2021, user=SYSTEM)["all"]["total"] == 2
     section = figures_section(year=2021, user=clerk)
     assert section["all"]["total"] == 1
     assert list(section["by_district"]) == ["朝阳区"]
@@ -43,7 +43,7 @@ def test_figures_are_scoped_to_the_user(chaoyang, nanguan, project_factory, plan
 def test_the_demo_ledgers_are_realistic_and_load_once(db):
     project_demo.load()
     demo.load()
-    section = figures_section(year=2021, user=EVERYONE)
+    section = figures_section(year=2021, user=SYSTEM)
     for kind in LedgerKind.values:
         figures = section["kinds"][kind]
         assert figures["closed"] > 0 and figures["open"] > 0, kind

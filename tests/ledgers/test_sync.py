@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.scoping import SYSTEM
 from ledgers import services
 from ledgers.choices import CloseReason, EntryStatus, LedgerKind
 from ledgers.models import LedgerEntry
@@ -72,7 +73,7 @@ def test_sync_closes_not_registered_entry_on_registration_through_the_real_servi
     services.ledgers_sync(on=D(2021, 3, 2))
     assert entries(project, LedgerKind.NOT_REGISTERED).get().status == EntryStatus.OPEN
     with django_capture_on_commit_callbacks(execute=True):
-        project_services.project_register(project=project, on=D(2021, 4, 20), stats_code="TJ001", by=None)
+        project_services.project_register(project=project, on=D(2021, 4, 20), stats_code="TJ001", by=SYSTEM)
     entry = entries(project, LedgerKind.NOT_REGISTERED).get()
     assert (entry.status, entry.close_reason, entry.closed_on) == (EntryStatus.CLOSED, CloseReason.REGISTERED,
                                                                    D(2021, 4, 20))
@@ -176,7 +177,7 @@ def test_cancelling_a_project_closes_its_entries(chaoyang, project_factory, plan
     services.ledgers_sync(on=D(2021, 6, 1))
     assert entries(project).count() == 2
     with django_capture_on_commit_callbacks(execute=True):
-        project_services.project_cancel(project=project, reason="企业放弃投资", by=None)
+        project_services.project_cancel(project=project, reason="企业放弃投资", by=SYSTEM)
     assert set(entries(project).values_list("status", "close_reason")) == {(EntryStatus.CLOSED, CloseReason.CANCELLED)}
 
 

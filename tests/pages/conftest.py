@@ -12,6 +12,7 @@ import pytest
 
 from bonds import services as bond_services
 from bonds.models import BondIssue, ProvinceTotal
+from config.scoping import SYSTEM
 from ledgers import services as ledger_services
 from ledgers.models import Problem
 from projects import services as project_services
@@ -28,7 +29,7 @@ def grow_city(districts, *, per_district: int, unit, prefix: str = "") -> None:
     """Add `per_district` projects to each district (see the module docstring), then sync the ledgers."""
     issue = BondIssue.objects.filter(name="2021年第一批").first() or bond_services.bond_issue_save(
         issue=BondIssue(name="2021年第一批", issue_date=D(2021, 3, 25), term_years=10, coupon_rate=Decimal("3.5"),
-                        amount=Decimal("10000000")), by=None)
+                        amount=Decimal("10000000")), by=SYSTEM)
     for district in districts:
         for n in range(per_district):
             project = make_project(district, name=f"{prefix}{district.name}项目{n + 1}", responsible_unit=unit,
@@ -42,14 +43,14 @@ def grow_city(districts, *, per_district: int, unit, prefix: str = "") -> None:
                                    deadline=D(2021, 6, 30), reported_on=D(2021, 5, 1))
             if n % 2:
                 continue
-            project_services.project_start(project=project, on=D(2021, 5, 10), by=None)
+            project_services.project_start(project=project, on=D(2021, 5, 10), by=SYSTEM)
             for month in (5, 6, 7):
                 MonthlyReport.objects.create(project=project, year=2021, month=month, amount=Decimal("100.25"))
-            bond = approve(make_bond_project(project, requested="1000"), None)
-            bond_services.allocation_create(issue=issue, bond_project=bond, amount=Decimal("1000"), by=None)
-            bond_services.disbursement_create(bond_project=bond, paid_on=D(2021, 4, 1), amount=Decimal("800"), by=None)
+            bond = approve(make_bond_project(project, requested="1000"), SYSTEM)
+            bond_services.allocation_create(issue=issue, bond_project=bond, amount=Decimal("1000"), by=SYSTEM)
+            bond_services.disbursement_create(bond_project=bond, paid_on=D(2021, 4, 1), amount=Decimal("800"), by=SYSTEM)
             bond_services.expenditure_create(bond_project=bond, spent_on=D(2021, 6, 1), amount=Decimal("300.10"),
-                                             by=None)
+                                             by=SYSTEM)
     ledger_services.ledgers_sync(on=D(2021, 12, 31))
 
 

@@ -1,4 +1,4 @@
-"""The overview reads every figure section in one query (issue 9: ≤ 15 queries at provincial scale)."""
+"""The overview reads every figure section in one query: a constant, pinned number of queries."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVE
 
 
 @pytest.mark.parametrize("role, expected", [("clerk", 12), ("supervisor", 12)])
-def test_the_overview_needs_at_most_fifteen_queries(request, login, city, role, expected):
-    # session, the user with their profile (config.auth.Backend), the user's groups, 9 figure
+def test_the_overview_needs_twelve_queries(request, login, city, role, expected):
+    # 1 session, 2 the user with their profile (config.auth.Backend), 3 the user's groups, 4–12 the figure
     # sections (tiers with 入库, growth with its series, land, ledgers, bonds of both years, province, funnel,
     # 100亿 projects, the latest year); the session is not written within a minute of the last save
     c = login(request.getfixturevalue(role))

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 from projects import demo, services
 from projects.models import InvestmentIndicator, Project
 from projects.selectors import investment_growth, tier_table
@@ -67,17 +67,17 @@ def test_a_project_counts_in_every_tier_it_reaches_and_only_in_years_it_was_buil
     small = project_factory(chaoyang, total_investment=Decimal("4999.99"))
     services.project_start(project=big, on=datetime.date(2021, 3, 1), by=clerk)
     services.project_start(project=small, on=datetime.date(2021, 3, 1), by=clerk)
-    table = tier_table(year=2021, user=EVERYONE)
+    table = tier_table(year=2021, user=SYSTEM)
     assert [table[t]["count"] for t in ["5000w", "1y", "10y", "50y", "100y"]] == [1, 1, 1, 1, 1]
     assert table["100y"]["change"] == 1
-    assert tier_table(year=2020, user=EVERYONE)["5000w"]["count"] == 0
+    assert tier_table(year=2020, user=SYSTEM)["5000w"]["count"] == 0
 
 
 @pytest.mark.django_db
 def test_a_cancelled_project_never_counts(clerk, supervisor, chaoyang, project_factory):
     project = services.project_start(project=project_factory(chaoyang), on=datetime.date(2021, 3, 1), by=clerk)
     services.project_cancel(project=project, reason="企业退出", by=supervisor)
-    assert tier_table(year=2021, user=EVERYONE)["5000w"]["count"] == 0
+    assert tier_table(year=2021, user=SYSTEM)["5000w"]["count"] == 0
 
 
 @pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_a_clerk_counts_only_their_district(clerk, other_clerk, chaoyang, nangua
     for district, user in [(chaoyang, clerk), (nanguan, other_clerk)]:
         services.project_start(project=project_factory(district), on=datetime.date(2021, 3, 1), by=user)
     assert tier_table(year=2021, user=clerk)["1y"]["count"] == 1
-    assert tier_table(year=2021, user=EVERYONE)["1y"]["count"] == 2
+    assert tier_table(year=2021, user=SYSTEM)["1y"]["count"] == 2
 
 
 def add_growth(values: dict[tuple[int, int], str]) -> None:

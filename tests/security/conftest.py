@@ -1,4 +1,4 @@
-"""One small city, built once per module, for the row-level attack matrix (issue 8).
+"""One small city, built once per module, for the row-level attack matrix.
 
 Three groups of rows, each with one row of every scoped model (project, plan entry, monthly report, site photo,
 land supply, ledger entries of three kinds, progress note, start conditions, approval session, problem and its
@@ -33,7 +33,7 @@ from django.test import Client
 from bonds import services as bond_services
 from bonds.models import ProvinceTotal
 from config.roles import Role
-from config.scoping import UNRESTRICTED
+from config.scoping import SYSTEM, UNRESTRICTED
 from ledgers import services as ledger_services
 from ledgers.models import LedgerEntry, ReminderLog
 from projects import services as project_services
@@ -134,11 +134,11 @@ def _rows_of(district, unit, supervisor, issue, n: int) -> list[Project]:
     LandSupply.objects.create(parcel_code=f"SEC-{n}", district=district, use=LandUse.INDUSTRIAL,
                               hectares=Decimal("2"), supply_date=D(2021, 1, 5), contract_start_date=D(2021, 3, 1),
                               location="地块位置", transferee="受让人", project=project)
-    conditions = ledger_services.conditions_schedule(projects=[project], by=None)
+    conditions = ledger_services.conditions_schedule(projects=[project], by=SYSTEM)
     ledger_services.approval_session_record(held_on=D(2021, 3, 1), place=f"政务中心{n}", conditions=conditions[:1],
                                             by=supervisor)
     problem = ledger_services.problem_report(project=project, category="land", description="用地难题",
-                                             responsible_unit=unit, deadline=D(2030, 1, 1), by=None)
+                                             responsible_unit=unit, deadline=D(2030, 1, 1), by=SYSTEM)
     problem = ledger_services.problem_assign(problem=problem, by=supervisor)
     ledger_services.problem_escalate(problem=problem, reason="升级原因", new_deadline=D(2031, 1, 1), by=supervisor)
     bond_project = approve(make_bond_project(project, requested="500", implementation_plan=f"bonds/2021/plan{n}.pdf",
@@ -151,12 +151,12 @@ def _rows_of(district, unit, supervisor, issue, n: int) -> list[Project]:
     bond_services.expenditure_create(bond_project=bond_project, spent_on=D(2021, 5, 1), amount=Decimal("100"),
                                      by=supervisor)
     started = _project(district, unit, planned_start=D(2021, 3, 1))
-    started = project_services.project_start(project=started, on=D(2021, 4, 1), by=None)
+    started = project_services.project_start(project=started, on=D(2021, 4, 1), by=SYSTEM)
     report = MonthlyReport.objects.create(project=started, year=2021, month=5, amount=Decimal("5"), progress="形象进度")
     SitePhoto.objects.create(report=report, image=f"site-photos/2021/05/p{n}.jpg", caption="照片说明")
     ledger_services.ledgers_sync(on=D(2021, 6, 1), project_ids=[project.pk, started.pk], job="test")
     for entry in LedgerEntry.objects.filter(project__in=[project, started]):
-        ledger_services.ledger_note_add(entry=entry, text="推进记录", on=D(2021, 6, 2), by=None)
+        ledger_services.ledger_note_add(entry=entry, text="推进记录", on=D(2021, 6, 2), by=SYSTEM)
     LedgerEntry.objects.filter(project__in=[project, started]).update(cause="原因", measures="措施",
                                                                        responsible_person="责任人")
     ReminderLog.objects.create(recipient=f"district{n}@example.cn", recipient_name="属地提醒", district=district,
@@ -215,7 +215,7 @@ def build_world() -> World:
     own_project.start_conditions.filter(pk=second).update(responsible_unit=zjj)
     ledger_services.problem_assign(problem=ledger_services.problem_report(
         project=own_project, category="land", description="住建负责的问题", responsible_unit=zjj,
-        deadline=D(2030, 1, 1), by=None), by=world.supervisor)
+        deadline=D(2030, 1, 1), by=SYSTEM), by=world.supervisor)
 
     for model in scoped_models():
         from_a = world.hidden(model, "district-clerk")

@@ -1,4 +1,4 @@
-"""A clerk attacks rows outside their scope through every endpoint of the API (issue 8).
+"""A clerk attacks rows outside their scope through every endpoint of the API.
 
 Cases are generated from the router's registry, and each endpoint's detail actions from the viewset, so a new
 endpoint or action is attacked without touching this file. Expected: hidden rows are never listed, found,

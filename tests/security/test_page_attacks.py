@@ -1,4 +1,4 @@
-"""Status pages, their xlsx downloads, the overview and the figures, attacked (issue 8).
+"""Status pages, their xlsx downloads, the overview and the figures, attacked.
 
 The design (config/api.py, config/views.py): figures and pages are counted over the rows the user may see —
 a clerk's overview is their district's (or unit's) overview. So beyond "no hidden name or code appears", a

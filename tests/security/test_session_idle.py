@@ -3,6 +3,7 @@ once a minute."""
 
 import datetime
 import time
+from importlib import import_module
 
 import pytest
 from django.conf import settings
@@ -12,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.middleware import SEEN
-from config.sessions import SessionStore
+
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +55,7 @@ def test_an_idle_session_has_ended_and_the_clerk_logs_in_again(login, clerk):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_the_session_store_reads_a_live_session_and_refuses_an_expired_or_unknown_key():
+def test_the_configured_session_store_reads_a_live_session_and_refuses_an_expired_or_unknown_key():
     store = SessionStore()
     store["district"] = "朝阳区"
     store.save()

@@ -1,4 +1,4 @@
-"""Uploads (issue 8): photos and 一案两书 are typed by their bytes, limited in size, stored under names we
+"""Uploads: photos and 一案两书 are typed by their bytes, limited in size, stored under names we
 make, and served only to those who may see the row that references them, with headers that keep a browser
 from running them.
 """

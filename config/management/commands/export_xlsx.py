@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from config.excel.tables import export_file, get_table, tables, template_file
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             template_file(resource_class, file)
             self.stdout.write(f"已写出“{resource_class.title}”导入模板：{file}")
             return
-        reader = EVERYONE
+        reader = SYSTEM
         if user:
             try:
                 reader = get_user_model().objects.get(username=user)

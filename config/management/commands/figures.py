@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from config.figures import figures
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 from projects.selectors import latest_year
 
 
@@ -16,4 +16,4 @@ class Command(BaseCommand):
     def handle(self, *args, year=None, **options):
         year = year or latest_year()
         # The command speaks for the whole city.
-        self.stdout.write(json.dumps(figures(year=year, user=EVERYONE), ensure_ascii=False, indent=2))
+        self.stdout.write(json.dumps(figures(year=year, user=SYSTEM), ensure_ascii=False, indent=2))

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand
 
+from config.scoping import SYSTEM
 from ledgers.choices import LedgerKind
 from ledgers.services import ledgers_sync
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-items", action="store_true", help="只输出汇总，不逐条列出")
 
     def handle(self, *args, date=None, quiet_items=False, **options):
-        result = ledgers_sync(on=date, by=None, job="sync_ledgers")
+        result = ledgers_sync(on=date, by=SYSTEM, job="sync_ledgers")
         self.stdout.write(f"台账同步（截至 {result.on}）：")
         for kind in LedgerKind:
             self.stdout.write(
