@@ -23,14 +23,17 @@ from config.admin import (
     VersionedAdminMixin,
     VersionedForm,
     badge,
+    light_badge,
+    light_filter,
 )
 from config.dates import today
+from config.lights import Light
 from config.excel.admin import ExcelAdminMixin
 from config.scoping import SYSTEM
 from projects.admin import wan
 
 from . import resources, selectors, services
-from .choices import BOND_STAGE_COLOURS, LIGHT_COLOURS, BondStage, Light
+from .choices import BOND_STAGE_COLOURS
 from .forms import (
     ApplyForm,
     ApproveForm,
@@ -41,19 +44,9 @@ from .forms import (
     MoneyRowForm,
     ReturnForm,
 )
-from .models import STAGES_FROM, Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal
+from .lights import BOND_SPENDING_LIGHT
+from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal
 from .services import MoneyChange
-
-
-class LightFilter(admin.SimpleListFilter):
-    title = "支出进度灯"
-    parameter_name = "light"
-
-    def lookups(self, request, model_admin):
-        return [(v, label) for v, label in Light.choices if v != Light.NONE]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(light=self.value()) if self.value() in Light.values else queryset
 
 
 class UnspentFilter(admin.SimpleListFilter):
@@ -211,10 +204,6 @@ class ExpenditureAdmin(ExcelAdminMixin, MoneyRowAdmin):
 
 # --- the pipeline ---------------------------------------------------------------------------------
 
-FROZEN_AFTER_APPLYING = ["project", "year", "field", "requested_amount", "coverage_ratio", "implementation_plan",
-                         "financial_report", "legal_opinion", "performance_evaluation", "performance_conclusion"]
-
-
 @admin.register(BondProject)
 class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, MoneyPagesMixin, TransitionAdminMixin, ScopedAdmin):
     status_page = "bonds:overview"
@@ -224,7 +213,8 @@ class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, Mon
         "allocated_col", "disbursed_col", "spent_col", "progress_col", "light_badge", "unspent_col",
     ]
     list_display_links = ["project_code", "project_name"]
-    list_filter = ["year", "stage", "field", LightFilter, UnspentFilter, ("project__district", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["year", "stage", "field", light_filter(BOND_SPENDING_LIGHT, "支出进度灯"), UnspentFilter,
+                   ("project__district", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["project__district"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
@@ -262,14 +252,6 @@ class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, Mon
 
     def get_queryset(self, request):
         return selectors.with_money(super().get_queryset(request))
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.stage != BondStage.PLANNING:
-            fields += FROZEN_AFTER_APPLYING
-        if obj is not None and obj.stage in STAGES_FROM[BondStage.APPROVED]:
-            fields += ["ndrc_approved", "ndrc_approved_on", "finance_approved", "finance_approved_on"]
-        return fields
 
     @admin.display(description="申请（万元）", ordering="requested_amount")
     def requested(self, obj):
@@ -314,8 +296,7 @@ class BondProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, Mon
 
     @admin.display(description="灯", ordering="light")
     def light_badge(self, obj):
-        light = getattr(obj, "light", Light.NONE)
-        return badge(Light(light).label, LIGHT_COLOURS[light])
+        return light_badge(getattr(obj, "light", Light.NONE))
 
     @admin.display(description="未来12个月应付本息（万元）")
     def debt_due(self, obj):

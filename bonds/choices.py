@@ -46,15 +46,3 @@ STAGE_DATE_FIELDS = {
     BondStage.FUNDED: "funded_on",
     BondStage.EFFECTIVE: "effective_on",
 }
-
-
-class Light(models.TextChoices):
-    """红黄绿灯 of spending progress; 无 when nothing is allocated yet."""
-
-    GREEN = "green", "绿灯"
-    YELLOW = "yellow", "黄灯"
-    RED = "red", "红灯"
-    NONE = "none", "—"
-
-
-LIGHT_COLOURS = {Light.GREEN: "green", Light.YELLOW: "yellow", Light.RED: "red", Light.NONE: "grey"}

@@ -25,6 +25,7 @@ from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from config.dates import today
+from config.locks import Locks
 from config.money import money_field
 from config.scoping import UNRESTRICTED, ScopedManager
 from config.uploads import UploadField
@@ -42,6 +43,10 @@ DOCUMENTS = {
 }
 # Each stage and the stages after it: "has reached 审核通过" is `stage__in=STAGES_FROM[APPROVED]`.
 STAGES_FROM = {stage: BondStage.values[i:] for i, stage in enumerate(BondStage.values)}
+# What `BondProject.locked_fields` freezes: the application once 申报, 双入库 once 审核通过.
+FROZEN_AFTER_APPLYING = ("project", "year", "field", "requested_amount", "coverage_ratio", *DOCUMENTS,
+                         "performance_evaluation", "performance_conclusion", "planned_on")
+FROZEN_AFTER_APPROVAL = ("ndrc_approved", "ndrc_approved_on", "finance_approved", "finance_approved_on")
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
@@ -220,6 +225,17 @@ class BondProject(StateModel):
             errors["requested_amount"] = f"申请额度不能低于已批准额度（{self.approved_amount}万元）。"
         if errors:
             raise ValidationError(errors)
+
+    def locked_fields(self) -> Locks:
+        """Once 申报, the application stays as applied (until 退回 to 谋划); once 审核通过, 双入库 too."""
+        stage = self.get_stage_display()
+        fields = {}
+        if self.stage != BondStage.PLANNING:
+            applied = f"专项债项目已{stage}，申报内容不能修改；如需修改，请先由督查退回。"
+            fields.update(dict.fromkeys(FROZEN_AFTER_APPLYING, applied))
+        if self.stage in STAGES_FROM[BondStage.APPROVED]:
+            fields.update(dict.fromkeys(FROZEN_AFTER_APPROVAL, f"专项债项目已{stage}，双入库信息不能修改。"))
+        return Locks(fields)
 
     @property
     def missing_documents(self) -> list[str]:

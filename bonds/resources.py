@@ -22,8 +22,7 @@ from config.excel.resources import ExcelResource
 from config.excel.tables import register
 
 from . import services
-from .choices import BondStage
-from .models import STAGES_FROM, BondProject, Disbursement, Expenditure
+from .models import BondProject, Disbursement, Expenditure
 
 YEAR = dict(suffix="年", low=2000, high=2100, rule="申报年度，如 2021 或 2021年。")
 YEAR_HEADER = "申报年度"
@@ -86,29 +85,12 @@ class BondProjectResource(ExcelResource):
         model = BondProject
         import_id_fields = ("project", "year")
 
-    # As the admin freezes them: the application once 申报, 双入库 once 审核通过.
-    FROZEN_AFTER_APPLYING = ("field", "requested_amount", "coverage_ratio", "performance_conclusion", "planned_on")
-    FROZEN_AFTER_APPROVAL = ("ndrc_approved", "ndrc_approved_on", "finance_approved", "finance_approved_on")
-
     def import_instance(self, instance, row, **kwargs):
         try:
             super().import_instance(instance, row, **kwargs)
         finally:  # also when another column is wrong, so that the blank date is not reported as missing
             if instance._state.adding and instance.planned_on is None:
                 instance.planned_on = today()
-
-    def check_row(self, instance, add) -> None:
-        if instance._state.adding:
-            return
-        stage = instance.get_stage_display()
-        if instance.stage != BondStage.PLANNING:
-            for name in self.FROZEN_AFTER_APPLYING:
-                if self.changed(instance, name):
-                    add(name, f"专项债项目已{stage}，申报内容不能修改；如需修改，请先由督查退回。")
-        if instance.stage in STAGES_FROM[BondStage.APPROVED]:
-            for name in self.FROZEN_AFTER_APPROVAL:
-                if self.changed(instance, name):
-                    add(name, f"专项债项目已{stage}，双入库信息不能修改。")
 
 
 # --- money rows --------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db.models import (
     Avg,
     Case,
-    CharField,
     Count,
     DecimalField,
     DurationField,
@@ -29,12 +28,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThan
 
 from config.dates import add_months, today
+from config.lights import Light, rank_expression
 from projects.selectors import as_of
 
-from .choices import BondStage, Light
+from .choices import BondStage
+from .lights import BOND_SPENDING_LIGHT
 from .models import Allocation, BondIssue, BondProject, Disbursement, Expenditure, ProvinceTotal, add_years
 
 ZERO = Decimal("0")
@@ -78,11 +78,10 @@ def with_money(queryset: QuerySet, *, on: datetime.date | None = None) -> QueryS
     - expected: what should be spent by `on` on the straight line from each issue date to
       BOND_SPENDING_MONTHS later (month by month);
     - light: red / yellow / green by how many points spending (spent ÷ allocated) is behind the expected
-      line, using the LIGHTS thresholds for investment behind schedule; "none" when nothing is allocated.
+      line (`bonds.lights.BOND_SPENDING_LIGHT`); "none" when nothing is allocated.
     """
     on = on or today()
     months = settings.BOND_SPENDING_MONTHS
-    lights = settings.LIGHTS
     allocations = Allocation.objects.filter(bond_project=OuterRef("pk"), issue__issue_date__lte=on)
     weighted = ExpressionWrapper(F("amount") * months_elapsed("issue__issue_date", on), output_field=MONEY)
     queryset = queryset.annotate(
@@ -92,22 +91,9 @@ def with_money(queryset: QuerySet, *, on: datetime.date | None = None) -> QueryS
         # Σ amount × months elapsed; divided by BOND_SPENDING_MONTHS it is the expected spending.
         expected_months=_sum_of(allocations, weighted),
     )
-    # points behind = (expected − spent) ÷ allocated × 100, compared without division:
-    behind_x100 = ExpressionWrapper(F("expected_months") * 100 - F("spent") * (100 * months), output_field=MONEY)
-
-    def allowance(points: int):
-        return ExpressionWrapper(F("allocated") * (months * points), output_field=MONEY)
-
     return queryset.annotate(
         unspent=ExpressionWrapper(F("disbursed") - F("spent"), output_field=MONEY),
-        light=Case(
-            When(allocated__lte=0, then=Value(Light.NONE.value)),
-            When(GreaterThan(behind_x100, allowance(lights["behind_schedule_red_points"])), then=Value(Light.RED.value)),
-            When(GreaterThan(behind_x100, allowance(lights["behind_schedule_yellow_points"])),
-                 then=Value(Light.YELLOW.value)),
-            default=Value(Light.GREEN.value),
-            output_field=CharField(),
-        ),
+        light=BOND_SPENDING_LIGHT.expression(on),
     )
 
 
@@ -319,11 +305,7 @@ def spending_rows(*, year: int, user):
     first, last = _year_range(year)
     ids = Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last).values("bond_project")
     rows = with_money(BondProject.objects.for_user(user).filter(pk__in=ids), on=last)
-    rank = Case(
-        When(light=Light.RED.value, then=Value(0)), When(light=Light.YELLOW.value, then=Value(1)),
-        When(light=Light.GREEN.value, then=Value(2)), default=Value(3), output_field=IntegerField(),
-    )
-    return rows.annotate(rank=rank).select_related("project", "project__district").order_by(
+    return rows.annotate(rank=rank_expression()).select_related("project", "project__district").order_by(
         "rank", "-allocated", "project__code"
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.urls import reverse
 
+from config.lights import CHART_COLOURS, Light
 from config.pages import (
     PAGE_SIZE,
     Column,
@@ -22,7 +23,7 @@ from . import selectors
 
 STEP_SHORT = {"planned_to_applied": "→申报", "applied_to_approved": "→审核通过", "approved_to_issued": "→发行",
               "issued_to_funded": "→资金到位", "funded_to_effective": "→见效"}
-LIGHT_COLOURS = ["#c0392b", "#d4a017", "#2e8540"]
+PIE = (Light.RED, Light.YELLOW, Light.GREEN)
 STEP_LABELS = {
     "planned_to_applied": "谋划 → 申报（早申报）",
     "applied_to_approved": "申报 → 审核通过",
@@ -91,7 +92,8 @@ def bond_overview(request):
             "funnel": selectors.funnel_chart(funnel),
             "steps": {"kind": "bar", "unit": "天", "categories": [STEP_SHORT[k] for k in days],
                       "series": [{"name": "平均天数", "data": list(days.values())}]},
-            "lights": {"kind": "pie", "categories": ["红灯", "黄灯", "绿灯"], "colors": LIGHT_COLOURS,
+            "lights": {"kind": "pie", "categories": [light.label for light in PIE],
+                       "colors": [CHART_COLOURS[light] for light in PIE],
                        "series": [{"name": "项目", "data": [spending["lights"]["red"], spending["lights"]["yellow"],
                                                           spending["lights"]["green"]]}]},
         },

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, Max, Min
 from django.http import Http404, HttpResponseRedirect
@@ -27,6 +27,10 @@ from django.utils.html import format_html
 from django_fsm import can_proceed, has_transition_perm
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
+
+from config.lights import COLOURS as LIGHT_COLOURS
+from config.lights import Light, LightRule
+from config.locks import admin_readonly, locks_of
 
 
 class LabelledHistoryHelper(HistoricalRecordContextHelper):
@@ -69,6 +73,30 @@ def badge(label: str, colour: str) -> str:
     return format_html('<span class="kp-badge kp-{}">{}</span>', colour, label)
 
 
+def light_badge(value: str | None) -> str:
+    """A light's badge: its label in its colour (config.lights), "—" for a row without one."""
+    if not value:
+        return "—"
+    return badge(Light(value).label, LIGHT_COLOURS[Light(value)])
+
+
+def light_filter(rule: LightRule, title: str = "红黄绿灯", parameter_name: str = "light") -> type[admin.SimpleListFilter]:
+    """The 红黄绿灯 list filter of a declared light, on the `light` annotation the admin's queryset carries."""
+    shown = rule.choices
+
+    class LightFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return shown
+
+        def queryset(self, request, queryset):
+            if self.value() in {value for value, _ in shown}:
+                return queryset.filter(**{parameter_name: self.value()})
+            return queryset
+
+    LightFilter.title, LightFilter.parameter_name = title, parameter_name
+    return LightFilter
+
+
 class ScopedAdmin(SimpleHistoryAdmin):
     """A ModelAdmin whose every door shows only the rows `for_user` allows."""
 
@@ -80,6 +108,16 @@ class ScopedAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs.for_user(request.user) if hasattr(qs, "for_user") else qs
+
+    def get_readonly_fields(self, request, obj=None):
+        # What the row's state locks (the model's `locked_fields`, config.locks), read-only as in the API
+        # and the import; a locked row shows every field read-only.
+        readonly = super().get_readonly_fields(request, obj)
+        locks = locks_of(obj)
+        if not locks:
+            return readonly
+        shown = flatten_fieldsets(self.get_fieldsets(request, obj)) if locks.row else list(locks.fields)
+        return admin_readonly(obj, readonly, shown)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or self._editable(request, obj))

@@ -25,9 +25,10 @@ from django.views.decorators.http import require_safe
 from config.dates import today
 from config.excel.files import XLSX_CONTENT_TYPE, write_table
 from config.excel.files import Column as XlsxColumn
+from config.lights import Light
+from config.lights import label as light_label
 
 PAGE_SIZE = 50
-LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "none": "—", "off": "已完成"}
 
 # --- formatting: money is 万元 with two places everywhere, 亿元 only where a heading says so -------------
 
@@ -79,7 +80,7 @@ class Column:
 
 FORMATS: dict[str, Callable[[Any], str]] = {
     "money": money, "yi": yi, "pct": pct, "change": signed,
-    "light": lambda v: LIGHT_LABELS.get(v, v or "—"),
+    "light": lambda v: light_label(v) if v in Light.values else (v or "—"),
     "date": lambda v: v.isoformat() if v else "—",
     "int": lambda v: "—" if v is None else f"{v:,}",
     "num": lambda v: "—" if v is None else f"{Decimal(str(v)).normalize():,f}",
@@ -137,7 +138,7 @@ class Table:
             for column, value in zip(self.columns, row):
                 raw = value.text if isinstance(value, Link) else value
                 if column.kind == "light":
-                    raw = LIGHT_LABELS.get(raw, raw)
+                    raw = light_label(raw) if raw in Light.values else raw
                 elif column.kind == "yi" and raw is not None:
                     raw = Decimal(raw).scaleb(-4)
                 values.append(raw)

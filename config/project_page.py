@@ -48,7 +48,7 @@ def project_detail(request, code: str):
             Column("责任单位"), Column("灯", "light"),
         ], [[c.type.name, c.type.lead_days, c.due_date, c.done_on,
              c.responsible_unit.short_name or c.responsible_unit.name if c.responsible_unit else "",
-             "off" if c.not_applicable else c.light] for c in ledgers["conditions"]],
+             c.light] for c in ledgers["conditions"]],
             note=f"计划开工日期：{project.planned_start or '未填报'}；应完成日期 = 计划开工日期 − 提前天数。"),
         Table("entries", "台账条目", [
             Column("台账"), Column("状态"), Column("起算日期", "date"), Column("原因分类"), Column("推进措施", width=30),

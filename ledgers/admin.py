@@ -18,6 +18,8 @@ from config.admin import (
     TransitionAdminMixin,
     VersionedAdminMixin,
     badge,
+    light_badge,
+    light_filter,
 )
 from config.excel.admin import ExcelAdminMixin
 from projects.forms import ReasonForm
@@ -25,15 +27,14 @@ from projects.forms import ReasonForm
 from . import resources, services
 from .choices import (
     ENTRY_STATUS_COLOURS,
-    LIGHT_COLOURS,
     PROBLEM_LEVEL_COLOURS,
     PROBLEM_OPEN_STATUSES,
     PROBLEM_STATUS_COLOURS,
     ConditionState,
-    Light,
     ProblemLevel,
 )
 from .forms import ApprovalSessionForm, DoneForm, EscalateForm, ScheduleForm, SolveForm
+from .lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
 from .models import (
     ApprovalSession,
     LedgerEntry,
@@ -49,26 +50,12 @@ DISTRICT_FILTER = ("project__district", admin.RelatedOnlyFieldListFilter)
 UNIT_FILTER = ("responsible_unit", admin.RelatedOnlyFieldListFilter)
 
 
-class LightFilter(admin.SimpleListFilter):
-    """红黄绿灯, filtering on the `light` annotation each admin's queryset carries."""
-
-    title = "红黄绿灯"
-    parameter_name = "light"
-
-    def lookups(self, request, model_admin):
-        return Light.choices
-
-    def queryset(self, request, queryset):
-        return queryset.filter(light=self.value()) if self.value() in Light.values else queryset
-
-
 class LedgerColumns(ProjectColumns):
     """The project columns plus the light every ledger list shows."""
 
     @admin.display(description="红黄绿灯", ordering="light")
     def light_badge(self, obj):
-        light = getattr(obj, "light", None)
-        return badge(Light(light).label, LIGHT_COLOURS[light]) if light else "—"
+        return light_badge(getattr(obj, "light", None))
 
 
 # --- ledger entries ----------------------------------------------------------------------------------------
@@ -104,7 +91,7 @@ class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Tran
         "cause_category", "responsible_unit", "opened_on", "closed_on", "close_reason",
     ]
     list_display_links = ["project_code", "project_name"]
-    list_filter = ["kind", "status", LightFilter, "cause_category", DISTRICT_FILTER, UNIT_FILTER, "close_reason"]
+    list_filter = ["kind", "status", light_filter(LEDGER_ENTRY_LIGHT), "cause_category", DISTRICT_FILTER, UNIT_FILTER, "close_reason"]
     list_select_related = ["project__district", "responsible_unit"]
     search_fields = ["project__code", "project__name", "cause", "responsible_person"]
     date_hierarchy = "opened_on"
@@ -128,12 +115,6 @@ class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Tran
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_light()
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.is_closed:
-            return [*self.readonly_fields, "cause_category", "cause", "measures", "responsible_unit",
-                    "responsible_person", "due_date"]
-        return self.readonly_fields
 
     def has_add_permission(self, request):
         return False  # entries open by themselves (services.ledgers_sync)
@@ -195,7 +176,7 @@ class StartConditionAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, T
         "responsible_unit", "session",
     ]
     list_display_links = ["project_code", "project_name"]
-    list_filter = ["type", LightFilter, ConditionStateFilter, DISTRICT_FILTER, UNIT_FILTER]
+    list_filter = ["type", light_filter(CONDITION_LIGHT), ConditionStateFilter, DISTRICT_FILTER, UNIT_FILTER]
     list_select_related = ["project__district", "type", "responsible_unit", "session"]
     search_fields = ["project__code", "project__name", "type__name"]
     date_hierarchy = "due_date"
@@ -349,7 +330,7 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
         "project_name", "district", "category", "summary", "responsible_unit", "level_badge", "status_badge",
         "light_badge", "deadline", "reported_on",
     ]
-    list_filter = ["status", "level", LightFilter, "category", DISTRICT_FILTER, UNIT_FILTER]
+    list_filter = ["status", "level", light_filter(PROBLEM_LIGHT), "category", DISTRICT_FILTER, UNIT_FILTER]
     list_select_related = ["project__district", "responsible_unit"]
     search_fields = ["project__code", "project__name", "description"]
     date_hierarchy = "deadline"
@@ -365,8 +346,9 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
                    available=_may_escalate, help="专班 → 部门联席会议 → 领导小组；须写明原因并明确新的办理时限。"),
     ]
     add_fields = ["project", "category", "description", "responsible_unit", "deadline", "reported_on"]
-    change_readonly = ["project", "level_badge", "status_badge", "light_badge", "deadline", "reported_on",
-                       "reported_by", "resolution", "solved_on", "closed_on"]
+    # On a stored problem; what its state locks (project, deadline, …) comes from `Problem.locked_fields`.
+    readonly_fields = ["level_badge", "status_badge", "light_badge", "reported_by", "resolution", "solved_on",
+                       "closed_on"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_light()
@@ -384,10 +366,7 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        if obj.status != "reported":
-            # Once assigned, the unit and the text stay as assigned; the deadline moves only by escalation.
-            return [*self.change_readonly, "category", "description", "responsible_unit"]
-        return self.change_readonly
+        return super().get_readonly_fields(request, obj)
 
     def save_model(self, request, obj, form, change):
         if change:

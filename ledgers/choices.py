@@ -42,18 +42,6 @@ class CloseReason(models.TextChoices):
     MANUAL = "manual", "人工销号"
 
 
-class Light(models.TextChoices):
-    """红黄绿灯; `off` for items already closed or done, which need no light."""
-
-    RED = "red", "红灯"
-    YELLOW = "yellow", "黄灯"
-    GREEN = "green", "绿灯"
-    OFF = "off", "已完成"
-
-
-LIGHT_COLOURS = {Light.RED: "red", Light.YELLOW: "yellow", Light.GREEN: "green", Light.OFF: "grey"}
-
-
 class ConditionState(models.TextChoices):
     OPEN = "open", "未完成"
     DONE = "done", "已完成"

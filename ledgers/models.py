@@ -18,11 +18,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from config.dates import add_months, today
+from config.dates import today
+from config.locks import UNLOCKED, Locks
 from config.scoping import SYSTEM, UNRESTRICTED, ScopedManager, ScopedQuerySet
 from config.workflow import StateModel
 from projects.models import District, Project, Unit
@@ -33,19 +34,15 @@ from .choices import (
     CloseReason,
     EntryStatus,
     LedgerKind,
-    Light,
     ProblemLevel,
     ProblemStatus,
 )
+from .lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
 
 
 def _system_only(instance, user) -> bool:
     """Permission of system transitions: no user may run them, only the system (jobs)."""
     return user is SYSTEM
-
-
-def _light(case_whens: list[When]) -> Case:
-    return Case(*case_whens, default=Value(Light.GREEN), output_field=models.CharField())
 
 
 # --- ledger entries ----------------------------------------------------------------------------------------
@@ -56,26 +53,8 @@ class LedgerEntryQuerySet(ScopedQuerySet):
         return self.exclude(status=EntryStatus.CLOSED)
 
     def with_light(self, on: datetime.date | None = None) -> LedgerEntryQuerySet:
-        """Annotate `light` as of `on` (today): thresholds from settings.LIGHTS, counted from `since`.
-
-        The cut-off dates are computed here once, so the database compares dates with constants only.
-        """
-        on = on or today()
-        cfg = settings.LIGHTS
-        by_months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND])
-        by_days = Q(kind=LedgerKind.NOT_REGISTERED)
-        return self.annotate(
-            light=_light([
-                When(status=EntryStatus.CLOSED, then=Value(Light.OFF)),
-                When(by_months & Q(since__lte=add_months(on, -cfg["not_started_red_months"])), then=Value(Light.RED)),
-                When(by_months & Q(since__lte=add_months(on, -cfg["not_started_yellow_months"])),
-                     then=Value(Light.YELLOW)),
-                When(by_days & Q(since__lte=on - datetime.timedelta(days=cfg["not_registered_red_days"])),
-                     then=Value(Light.RED)),
-                When(by_days & Q(since__lte=on - datetime.timedelta(days=cfg["not_registered_yellow_days"])),
-                     then=Value(Light.YELLOW)),
-            ])
-        )
+        """Annotate `light` as of `on` (today): `ledgers.lights.LEDGER_ENTRY_LIGHT`."""
+        return self.annotate(light=LEDGER_ENTRY_LIGHT.expression(on))
 
 
 class LedgerEntry(StateModel):
@@ -135,6 +114,10 @@ class LedgerEntry(StateModel):
     @property
     def is_closed(self) -> bool:
         return self.status == EntryStatus.CLOSED
+
+    def locked_fields(self) -> Locks:
+        """A closed (已销号) entry is history: nothing of it changes."""
+        return Locks(row="台账条目已销号，不能修改。") if self.is_closed else UNLOCKED
 
     def clean(self) -> None:
         if self.due_date and self.opened_on and self.due_date < self.opened_on:
@@ -226,19 +209,8 @@ class StartConditionQuerySet(ScopedQuerySet):
         return self.filter(done_on__isnull=True, not_applicable=False)
 
     def with_light(self, on: datetime.date | None = None) -> StartConditionQuerySet:
-        """`light` as of `on`: past the due date → red, due within LIGHTS['due_soon_days'] → yellow."""
-        return self.annotate(light=_deadline_light(
-            Q(done_on__isnull=False) | Q(not_applicable=True), "due_date", on or today()
-        ))
-
-
-def _deadline_light(finished: Q, field: str, on: datetime.date) -> Case:
-    soon = on + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
-    return _light([
-        When(finished, then=Value(Light.OFF)),
-        When(**{f"{field}__lt": on}, then=Value(Light.RED)),
-        When(**{f"{field}__lte": soon}, then=Value(Light.YELLOW)),
-    ])
+        """Annotate `light` as of `on` (today): `ledgers.lights.CONDITION_LIGHT`."""
+        return self.annotate(light=CONDITION_LIGHT.expression(on))
 
 
 class ApprovalSession(models.Model):
@@ -327,10 +299,8 @@ class ProblemQuerySet(ScopedQuerySet):
         return self.filter(status__in=PROBLEM_OPEN_STATUSES)
 
     def with_light(self, on: datetime.date | None = None) -> ProblemQuerySet:
-        """`light` as of `on`: unsolved past the deadline → red, due within LIGHTS['due_soon_days'] → yellow."""
-        return self.annotate(light=_deadline_light(
-            ~Q(status__in=PROBLEM_OPEN_STATUSES), "deadline", on or today()
-        ))
+        """Annotate `light` as of `on` (today): `ledgers.lights.PROBLEM_LIGHT`."""
+        return self.annotate(light=PROBLEM_LIGHT.expression(on))
 
 
 class Problem(StateModel):
@@ -392,6 +362,19 @@ class Problem(StateModel):
     @property
     def is_open(self) -> bool:
         return self.status in PROBLEM_OPEN_STATUSES
+
+    def locked_fields(self) -> Locks:
+        """Once reported, the project, the deadline (moved only by 升级) and the report date stay; once
+        assigned (交办), the category, the text and the responsible unit stay as assigned too."""
+        fields = {
+            "project": "问题所属项目提报后不能修改。",
+            "deadline": "办理时限提报后只能通过“升级”调整。",
+            "reported_on": "提报日期不能修改。",
+        }
+        if self.status != ProblemStatus.REPORTED:
+            assigned = f"问题已{self.get_status_display()}，问题类别、描述和责任单位不能再修改。"
+            fields.update(dict.fromkeys(("category", "description", "responsible_unit"), assigned))
+        return Locks(fields)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -19,7 +19,6 @@ from config.excel.columns import column
 from config.excel.resources import ExcelResource
 from config.excel.tables import register
 
-from .choices import ProblemStatus
 from .models import LedgerEntry, Problem, StartCondition, StartConditionType
 
 PROJECT_EXAMPLE = {"project": "2101-220104-04-01-000001", "project__name": "新能源汽车零部件产业园项目"}
@@ -193,14 +192,6 @@ class ProblemResource(ExcelResource):
         model = Problem
         import_id_fields = ("id",)
 
-    # field → why a stored problem may not change it
-    FIXED = {
-        "project": "问题所属项目提报后不能修改。",
-        "deadline": "办理时限提报后只能通过“升级”调整。",
-        "reported_on": "提报日期不能修改。",
-    }
-    FIXED_ONCE_ASSIGNED = ("category", "description", "responsible_unit")
-
     def import_instance(self, instance, row, **kwargs):
         try:
             super().import_instance(instance, row, **kwargs)
@@ -214,13 +205,6 @@ class ProblemResource(ExcelResource):
             if instance.pk is not None and not outside:
                 add("id", "没有该编号的问题；新提报的问题请将编号留空。")
             return
-        for name, message in self.FIXED.items():
-            if self.changed(instance, name):
-                add(name, message)
-        if instance.status != ProblemStatus.REPORTED:
-            for name in self.FIXED_ONCE_ASSIGNED:
-                if self.changed(instance, name):
-                    add(name, f"问题已{instance.get_status_display()}，问题类别、描述和责任单位不能再修改。")
 
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)

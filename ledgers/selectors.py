@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable
 
-from django.conf import settings
-from django.db.models import Case, CharField, Count, F, IntegerField, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from config.dates import add_months
+from config.lights import Light, rank_expression
 from projects.choices import PlanKind, Stage
 from projects.models import AnnualPlanEntry, District, Project, Unit
 from projects.selectors import as_of
 
-from .choices import CauseCategory, EntryStatus, LedgerKind, Light, ProblemLevel, ProblemStatus
+from .choices import CauseCategory, EntryStatus, LedgerKind, ProblemLevel, ProblemStatus
+from .lights import LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
 from .models import LedgerEntry, Problem, StartCondition
 
 # --- who qualifies (used by services.ledgers_sync) ---------------------------------------------------------
@@ -122,21 +123,15 @@ def _rate(closed: int, total: int) -> Decimal:
     return (Decimal(closed) * 100 / Decimal(total)).quantize(Decimal("0.1"))
 
 
-def _red_at(day: datetime.date) -> Q:
-    """Entries still open on `day` whose light on `day` is red (the same thresholds as with_light)."""
-    cfg = settings.LIGHTS
-    months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND],
-               since__lte=add_months(day, -cfg["not_started_red_months"]))
-    days = Q(kind=LedgerKind.NOT_REGISTERED, since__lte=day - datetime.timedelta(days=cfg["not_registered_red_days"]))
-    return (months | days) & ~_closed_by(day)
-
-
 def ledger_totals(*, year: int, user) -> dict[str, dict[str, object]]:
     """Per kind: entries, open and closed as of the year's as-of date, 清零进度, and overdue (red) ones."""
     day = as_of(year)
+    # overdue: still open on `day` and red on `day` (the entry light without today's status)
     rows = (
-        _entries_of_year(year, user).order_by().values("kind")
-        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)), overdue=Count("pk", filter=_red_at(day)))
+        _entries_of_year(year, user).alias(light_then=LEDGER_ENTRY_LIGHT.expression(day, finished=False))
+        .order_by().values("kind")
+        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)),
+                  overdue=Count("pk", filter=Q(light_then=Light.RED) & ~_closed_by(day)))
     )
     found = {row["kind"]: row for row in rows}
     table = {}
@@ -333,32 +328,6 @@ def reminder_digests(*, on: datetime.date) -> list[Digest]:
 
 # --- status pages ------------------------------------------------------------------------------------------
 
-LIGHT_ORDER = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.OFF: 3}
-
-
-def _entry_light_at(day: datetime.date):
-    """The entry's light on `day` for entries still open then (with_light, without today's status)."""
-    cfg = settings.LIGHTS
-    by_months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND])
-    by_days = Q(kind=LedgerKind.NOT_REGISTERED)
-    return Case(
-        When(by_months & Q(since__lte=add_months(day, -cfg["not_started_red_months"])), then=Value(Light.RED.value)),
-        When(by_months & Q(since__lte=add_months(day, -cfg["not_started_yellow_months"])),
-             then=Value(Light.YELLOW.value)),
-        When(by_days & Q(since__lte=day - datetime.timedelta(days=cfg["not_registered_red_days"])),
-             then=Value(Light.RED.value)),
-        When(by_days & Q(since__lte=day - datetime.timedelta(days=cfg["not_registered_yellow_days"])),
-             then=Value(Light.YELLOW.value)),
-        default=Value(Light.GREEN.value),
-        output_field=CharField(),
-    )
-
-
-def _light_rank():
-    return Case(*[When(light=light.value, then=Value(rank)) for light, rank in LIGHT_ORDER.items()],
-                default=Value(9), output_field=IntegerField())
-
-
 def open_entries(*, year: int, user, kind: str | None = None, district_id: int | None = None):
     """The year's entries still open on its as-of date, with their light then: red first, oldest first."""
     day = as_of(year)
@@ -368,8 +337,8 @@ def open_entries(*, year: int, user, kind: str | None = None, district_id: int |
     if district_id:
         entries = entries.filter(project__district_id=district_id)
     return (
-        entries.annotate(light=_entry_light_at(day))
-        .annotate(rank=_light_rank())
+        entries.annotate(light=LEDGER_ENTRY_LIGHT.expression(day, finished=False))
+        .annotate(rank=rank_expression())
         .select_related("project", "project__district", "responsible_unit", "project__responsible_unit")
         .order_by("rank", "since", "kind", "project__code")
     )
@@ -395,17 +364,11 @@ def problem_matrix(*, year: int, user) -> list[dict[str, object]]:
 def open_problems(*, year: int, user):
     """Problems still unsolved on the year's as-of date, with their deadline light then, red first."""
     day = as_of(year)
-    soon = day + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
     solved_by = Q(solved_on__isnull=False, solved_on__lte=day)
-    light = Case(
-        When(deadline__lt=day, then=Value(Light.RED.value)),
-        When(deadline__lte=soon, then=Value(Light.YELLOW.value)),
-        default=Value(Light.GREEN.value), output_field=CharField(),
-    )
     return (
         Problem.objects.for_user(user).filter(reported_on__lte=day).exclude(solved_by)
         .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=day))
-        .annotate(light=light).annotate(rank=_light_rank())
+        .annotate(light=PROBLEM_LIGHT.expression(day, finished=False)).annotate(rank=rank_expression())
         .select_related("project", "project__district", "responsible_unit")
         .order_by("rank", "deadline", "pk")
     )

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from config.api.base import ScopedModelSerializer
 from projects.models import Project
 
+from .lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
 from .models import (
     ApprovalSession,
     LedgerEntry,
@@ -28,7 +29,7 @@ class ProgressNoteSerializer(ScopedModelSerializer):
 class LedgerEntrySerializer(ScopedModelSerializer):
     project_code = serializers.CharField(source="project.code", read_only=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
-    light = serializers.CharField(read_only=True, help_text="red / yellow / green / off")
+    light = serializers.CharField(read_only=True, help_text=LEDGER_ENTRY_LIGHT.help_text)
 
     class Meta:
         model = LedgerEntry
@@ -39,11 +40,6 @@ class LedgerEntrySerializer(ScopedModelSerializer):
         ]
         read_only_fields = ["project", "kind", "status", "since"]
 
-    def validate(self, attrs):
-        if self.instance is not None and self.instance.is_closed:
-            raise serializers.ValidationError({"status": ["台账条目已销号，不能修改。"]})
-        return super().validate(attrs)
-
 
 class StartConditionTypeSerializer(ScopedModelSerializer):
     class Meta:
@@ -53,7 +49,7 @@ class StartConditionTypeSerializer(ScopedModelSerializer):
 
 class StartConditionSerializer(ScopedModelSerializer):
     type_name = serializers.CharField(source="type.name", read_only=True)
-    light = serializers.CharField(read_only=True, help_text="red / yellow / green / off")
+    light = serializers.CharField(read_only=True, help_text=CONDITION_LIGHT.help_text)
 
     class Meta:
         model = StartCondition
@@ -83,7 +79,7 @@ class ProblemEscalationSerializer(serializers.ModelSerializer):
 
 class ProblemSerializer(ScopedModelSerializer):
     project_name = serializers.CharField(source="project.name", read_only=True)
-    light = serializers.CharField(read_only=True, help_text="red / yellow / green / off")
+    light = serializers.CharField(read_only=True, help_text=PROBLEM_LIGHT.help_text)
     escalations = ProblemEscalationSerializer(many=True, read_only=True)
 
     class Meta:
@@ -94,15 +90,6 @@ class ProblemSerializer(ScopedModelSerializer):
             "escalations", "version",
         ]
         read_only_fields = ["level", "status", "reported_by", "resolution", "solved_on", "closed_on"]
-
-    def validate(self, attrs):
-        if self.instance is not None and self.instance.status != "reported":
-            locked = {"category", "description", "responsible_unit", "deadline", "project"} & set(attrs)
-            if locked:
-                raise serializers.ValidationError(
-                    {name: ["问题交办后不能修改；办理时限只能通过升级调整。"] for name in sorted(locked)}
-                )
-        return super().validate(attrs)
 
 
 class CloseSerializer(serializers.Serializer):

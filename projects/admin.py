@@ -301,11 +301,6 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
         initial.setdefault("month", last_month.month)
         return initial
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_editable:
-            return [*self.fields]
-        return self.readonly_fields
-
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
 

@@ -11,7 +11,6 @@ from config.scoping import scope_choices
 
 from .choices import Category, Industry, LandUse, PlanKind, ReportStatus, Stage, Tier
 from .models import AnnualPlanEntry, District, LandSupply, MonthlyReport, Project, Unit
-from .selectors import built_in_q
 
 MAX_ID = 2**63 - 1
 
@@ -165,7 +164,7 @@ class ProjectFilterSet(BaseFilterSet):
         return queryset.in_tier(value)
 
     def filter_year(self, queryset, name, value):
-        return queryset.filter(built_in_q(int(value)))
+        return queryset.built_in(int(value))
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))

@@ -14,13 +14,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from config.dates import today
+from config.locks import UNLOCKED, Locks
 from config.money import money_field, validate_positive_amount
 from config.scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
 from config.uploads import UploadField
@@ -157,12 +158,19 @@ class TaskForceMember(models.Model):
         return f"{self.task_force} · {self.unit}"
 
 
-class ProjectQuerySet(ScopedQuerySet):
-    def with_tier(self) -> ProjectQuerySet:
-        """Annotate `tier`, the highest tier reached by total investment (derived, never stored)."""
-        whens = [When(total_investment__gte=floor, then=Value(str(tier))) for tier, floor in TIER_FLOORS_WAN.items()]
-        return self.annotate(tier=Case(*whens, default=Value(str(Tier.BELOW)), output_field=models.CharField()))
+def built_in_q(year: int, prefix: str = "") -> Q:
+    """在建 in `year` (DOMAIN.md): actual start ≤ 31 Dec, no actual completion or completion ≥ 1 Jan, not
+    cancelled. `prefix` reaches the project through a relation ("project__"). Tier counts, their change on
+    last year, the overview's 100亿+ list, the status pages' year and the API's `year` filter all use it."""
+    p = prefix
+    return (
+        Q(**{f"{p}actual_start__lte": datetime.date(year, 12, 31)})
+        & (Q(**{f"{p}actual_completion__isnull": True}) | Q(**{f"{p}actual_completion__gte": datetime.date(year, 1, 1)}))
+        & ~Q(**{f"{p}stage": Stage.CANCELLED})
+    )
 
+
+class ProjectQuerySet(ScopedQuerySet):
     def in_tier(self, tier: str) -> ProjectQuerySet:
         """Projects at or above `tier` (tiers are cumulative, as in the office's reports)."""
         if tier == Tier.BELOW:
@@ -170,11 +178,8 @@ class ProjectQuerySet(ScopedQuerySet):
         return self.filter(total_investment__gte=TIER_FLOORS_WAN[tier])
 
     def built_in(self, year: int) -> ProjectQuerySet:
-        """在建 in `year`: started by 31 Dec, not completed before 1 Jan, not cancelled."""
-        return self.filter(
-            Q(actual_completion__isnull=True) | Q(actual_completion__gte=datetime.date(year, 1, 1)),
-            actual_start__lte=datetime.date(year, 12, 31),
-        ).exclude(stage=Stage.CANCELLED)
+        """在建 in `year` (`built_in_q`)."""
+        return self.filter(built_in_q(year))
 
 
 def tier_of(amount: Decimal | None) -> str:
@@ -466,6 +471,12 @@ class MonthlyReport(StateModel):
     @property
     def is_editable(self) -> bool:
         return self.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+
+    def locked_fields(self) -> Locks:
+        """Only drafts and returned reports change; submitted and approved ones go back through 退回 first."""
+        if self.is_editable:
+            return UNLOCKED
+        return Locks(row=f"该月报{self.get_status_display()}，不能修改；如需修改，请先由督查退回。")
 
     def clean(self) -> None:
         if not (self.project_id and self.year and self.month):

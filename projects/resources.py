@@ -154,11 +154,6 @@ class MonthlyReportResource(ExcelResource):
         model = MonthlyReport
         import_id_fields = ("project", "year", "month")
 
-    def check_row(self, instance, add) -> None:
-        # Only drafts and returned reports may change; submitted and approved ones go back through 退回.
-        if not instance._state.adding and not instance.is_editable:
-            add("amount", f"该月报{instance.get_status_display()}，不能通过导入修改；如需修改，请先由督查退回。")
-
 
 @register
 class LandSupplyResource(AnnouncesProjectFacts, ExcelResource):

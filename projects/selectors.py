@@ -14,10 +14,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DecimalField,
-    ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
@@ -31,12 +29,13 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Lag
-from django.db.models.lookups import GreaterThan
 
 from config.dates import today
+from config.lights import Light
 
 from .choices import TIER_FLOORS_WAN, Industry, LandUse, PlanKind, Tier
-from .models import AnnualPlanEntry, District, InvestmentIndicator, LandSupply, MonthlyReport, Project
+from .lights import BEHIND_SCHEDULE_LIGHT
+from .models import AnnualPlanEntry, District, InvestmentIndicator, LandSupply, MonthlyReport, Project, built_in_q
 
 REPORTED_TIERS = [Tier.W5000, Tier.Y1, Tier.Y10, Tier.Y50, Tier.Y100]
 
@@ -60,24 +59,14 @@ def latest_year() -> int:
     return max(candidates) if candidates else today().year
 
 
-def built_in_q(year: int, prefix: str = "") -> Q:
-    """在建 in `year`: actual start ≤ 31 Dec, no completion or completion ≥ 1 Jan, not cancelled."""
-    p = prefix
-    return (
-        Q(**{f"{p}actual_start__lte": as_of(year)})
-        & (Q(**{f"{p}actual_completion__isnull": True}) | Q(**{f"{p}actual_completion__gte": datetime.date(year, 1, 1)}))
-        & ~Q(**{f"{p}stage": "cancelled"})
-    )
-
-
 def tier_table(*, year: int, user) -> dict[str, dict[str, object]]:
     """Per tier (cumulative): projects built in the year, their total investment, and the change in count."""
     return tiers_and_registered(year=year, user=user)[0]
 
 
 def tiers_and_registered(*, year: int, user) -> tuple[dict[str, dict[str, object]], int]:
-    """`tier_table` and the year's 入库 (projects of 5000万 and more registered in the year, up to its as-of
-    date) in one query over the user's projects.
+    """`tier_table` and the year's 入库 count (projects of 5000万+ registered in it), in one query over the
+    user's projects.
 
     The projects are grouped by their highest tier band and whether they were built this year, built last
     year and registered this year (≤ 48 groups); the cumulative tiers add up the bands at or above each
@@ -247,36 +236,20 @@ def with_progress(projects, *, year: int):
 
     - plan_kind, plan_investment: the year's plan entry (kind, 年度计划投资), 0 when not in the plan;
     - completed: investment reported for the months of the year up to its as-of date (月报 amounts);
-    - light: red / yellow / green by how many points completion is behind 序时进度 (LIGHTS thresholds),
-      "none" without a planned investment. Compared without division: (plan × m ÷ 12 − done) × 100 >
-      plan × points ⟺ plan × m × 100 − done × 1200 > plan × points × 12.
+    - light: `projects.lights.BEHIND_SCHEDULE_LIGHT` as of the year's as-of date (red / yellow / green by how
+      many points completion is behind 序时进度; "none" without a planned investment).
     """
-    m = months_elapsed(year)
-    lights = settings.LIGHTS
     projects = _with_plan(projects, year).annotate(
         plan_kind=F(f"{PLAN}__kind"),
         plan_investment=Coalesce(F(f"{PLAN}__planned_investment"), Value(ZERO), output_field=MONEY),
         completed=_subquery_sum(_reports_of(year), "amount"),
     )
-    behind = ExpressionWrapper(F("plan_investment") * (m * 100) - F("completed") * 1200, output_field=MONEY)
-
-    def allowance(points: int):
-        return ExpressionWrapper(F("plan_investment") * (points * 12), output_field=MONEY)
-
-    return projects.annotate(
-        light=Case(
-            When(plan_investment__lte=0, then=Value("none")),
-            When(GreaterThan(behind, allowance(lights["behind_schedule_red_points"])), then=Value("red")),
-            When(GreaterThan(behind, allowance(lights["behind_schedule_yellow_points"])), then=Value("yellow")),
-            default=Value("green"),
-            output_field=CharField(),
-        )
-    )
+    return projects.annotate(light=BEHIND_SCHEDULE_LIGHT.expression(as_of(year)))
 
 
 def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
-    """开工率 and 投资完成率 against 序时进度 per group of `field` ("district" or "industry"), one query for all
-    groups.
+    """开工率, 投资完成率 against 序时进度 and the lights of `projects` (scoped and filtered) per group of `field`
+    ("district" or "industry"), one query for all groups.
 
     The rows are `projects` (scoped and filtered by the ORM, passed in as a subquery of ids); the year's
     reports are summed once per project in a derived table and joined, and the light is computed from the
@@ -291,14 +264,10 @@ def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
     except EmptyResultSet:  # `none()`: a user without a scope, or filters that match nothing
         return []
     m = months_elapsed(year)
-    lights = settings.LIGHTS
     plan, done = "COALESCE(pl.planned_investment, 0)", "COALESCE(r.done, 0)"
-    behind = f"({plan} * {m * 100} - {done} * 1200)"
-    light = (
-        f"CASE WHEN {plan} <= 0 THEN 'none'"
-        f" WHEN {behind} > {plan} * {lights['behind_schedule_red_points'] * 12} THEN 'red'"
-        f" WHEN {behind} > {plan} * {lights['behind_schedule_yellow_points'] * 12} THEN 'yellow'"
-        f" ELSE 'green' END"
+    # The light, compiled from its declaration over the joined columns (tests compare it with the ORM's).
+    light, light_params = BEHIND_SCHEDULE_LIGHT.sql(
+        Project, {"plan_investment": (plan, MONEY), "completed": (done, MONEY)}, as_of(year), projects.db
     )
     if field == "district":
         key, extra, join = "p.district_id", ", d.name, d.sort_order", (
@@ -312,8 +281,8 @@ def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
         f" SUM(CASE WHEN {new_start} THEN 1 ELSE 0 END),"
         f" SUM(CASE WHEN {new_start} AND p.actual_start IS NOT NULL AND p.actual_start <= %s THEN 1 ELSE 0 END),"
         f" SUM({plan}), SUM({done}),"
-        f" SUM(CASE WHEN ({light}) = 'red' THEN 1 ELSE 0 END), SUM(CASE WHEN ({light}) = 'yellow' THEN 1 ELSE 0 END),"
-        f" SUM(CASE WHEN ({light}) = 'green' THEN 1 ELSE 0 END)"
+        f" SUM(CASE WHEN ({light}) = %s THEN 1 ELSE 0 END), SUM(CASE WHEN ({light}) = %s THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN ({light}) = %s THEN 1 ELSE 0 END)"
         f" FROM {quote(Project._meta.db_table)} p{join}"
         f" LEFT JOIN {quote(AnnualPlanEntry._meta.db_table)} pl ON pl.project_id = p.id AND pl.year = %s"
         f" LEFT JOIN (SELECT project_id, SUM(amount) AS done FROM {quote(MonthlyReport._meta.db_table)}"
@@ -322,7 +291,9 @@ def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
         f" WHERE p.id IN ({ids_sql})"
         f" GROUP BY {group} ORDER BY {order}"
     )
-    params = [connection.ops.adapt_datefield_value(as_of(year)), year, year, m, *ids_params, *ids_params]
+    counted = [param for light_value in (Light.RED, Light.YELLOW, Light.GREEN)
+               for param in (*light_params, light_value.value)]
+    params = [connection.ops.adapt_datefield_value(as_of(year)), *counted, year, year, m, *ids_params, *ids_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -359,9 +330,9 @@ def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
 
 
 def progress_totals(groups: list[dict[str, object]], *, year: int) -> dict[str, object]:
-    """The totals of the rows of `progress_by` (every project is in exactly one group): the database
-    aggregated the projects once, and the page adds up its ≤ 20 district rows instead of running the year's
-    heaviest aggregate a second time."""
+    """The totals over all groups from the rows of `progress_by` (every project is in exactly one group): the
+    database aggregated the projects once, and the page adds up its ≤ 20 district rows instead of running
+    the year's heaviest aggregate a second time."""
     def total(key):
         return sum((g[key] for g in groups), 0)
 

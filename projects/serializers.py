@@ -90,11 +90,6 @@ class MonthlyReportSerializer(ScopedModelSerializer):
         ]
         read_only_fields = ["status", "return_reason", "submitted_at", "reviewed_at", "reviewed_by"]
 
-    def validate(self, attrs):
-        if self.instance is not None and not self.instance.is_editable:
-            raise serializers.ValidationError({"status": [f"月报“{self.instance.get_status_display()}”，不能修改。"]})
-        return super().validate(attrs)
-
 
 class LandSupplySerializer(ScopedModelSerializer):
     class Meta:

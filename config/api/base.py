@@ -26,6 +26,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.locks import refusals
 from config.scoping import scope_choices
 
 from .defaults import RolePermissions
@@ -92,6 +93,10 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
+        if self.instance is not None:  # what the row's state locks (the model's `locked_fields`)
+            refused = refusals(self.instance, attrs)
+            if refused:
+                raise ValidationError(refused)
         if self.instance is not None and "version" in self.fields and "version" not in attrs:
             raise ValidationError({"version": ["修改时必须提交版本号（version）。"]})
         candidate = copy.copy(self.instance) if self.instance is not None else self.Meta.model()

@@ -26,6 +26,7 @@ from import_export.fields import Field
 from import_export.results import RowResult
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from config.locks import import_refusals
 from config.scoping import UNRESTRICTED, history_user, scope_of
 
 from . import values
@@ -254,6 +255,10 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                 excel_rows = "、".join(str(self.excel_row(i)) for i in rows)
                 add(first_key, f"文件中第{excel_rows}行是同一条{noun}，请只保留一行。")
         self.check_scope(instance, add)
+        # What the stored row's state locks (the model's `locked_fields`), refused as the admin and the API do.
+        columns = [f.attribute for f in self.fields.values() if not f.readonly and "__" not in f.attribute]
+        for name, reason in import_refusals(instance, columns, self.changed).items():
+            add(name, reason)
         self.check_row(instance, add)
         # Foreign keys were looked up by the widgets, so Django need not query each one again to check that it
         # exists; only whether a required one is missing.

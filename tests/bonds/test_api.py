@@ -55,10 +55,14 @@ def test_approval_is_for_supervisors_and_a_stale_version_gets_409(api, clerk, su
     assert over.status_code == 400
     approved = api(supervisor).post(f"/api/bond-projects/{bond_project.pk}/approve/", body)
     assert approved.json()["stage"] == BondStage.APPROVED
-    version = approved.json()["version"]
-    assert api(clerk).patch(f"/api/bond-projects/{bond_project.pk}/", {"coverage_ratio": "1.6",
-                                                                       "version": version}).status_code == 200
-    stale = api(clerk).patch(f"/api/bond-projects/{bond_project.pk}/", {"coverage_ratio": "1.7", "version": version})
+    locked = api(clerk).patch(f"/api/bond-projects/{bond_project.pk}/", {"coverage_ratio": "1.6",
+                                                                         "version": approved.json()["version"]})
+    assert locked.status_code == 400 and "申报内容不能修改" in locked.json()["coverage_ratio"][0]
+    planning = make_bond_project(project_factory(chaoyang), requested="800")
+    version = api(clerk).get(f"/api/bond-projects/{planning.pk}/").json()["version"]
+    assert api(clerk).patch(f"/api/bond-projects/{planning.pk}/", {"coverage_ratio": "1.6",
+                                                                   "version": version}).status_code == 200
+    stale = api(clerk).patch(f"/api/bond-projects/{planning.pk}/", {"coverage_ratio": "1.7", "version": version})
     assert stale.status_code == 409
 
 

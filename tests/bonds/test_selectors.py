@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from bonds import selectors, services
-from bonds.choices import Light
+from config.lights import Light
 from bonds.models import BondProject, ProvinceTotal
 from config.scoping import SYSTEM
 

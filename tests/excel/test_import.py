@@ -218,7 +218,7 @@ def test_submitted_monthly_reports_cannot_be_changed_by_import(clerk, chaoyang, 
 
     refused = build_xlsx([header, [project.code, None, 2021, "5月", 300, "", None]], title="月报")
     report = import_file(MonthlyReportResource, refused, user=clerk)
-    assert "该月报已报送，不能通过导入修改" in report.problems[0].message
+    assert "该月报已报送，不能修改" in report.problems[0].message
     sent.refresh_from_db()
     assert sent.amount == Decimal("100.00") and sent.status == ReportStatus.SUBMITTED
 
