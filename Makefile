@@ -24,11 +24,15 @@ demo: migrate
 	@echo "打开 http://$(ADDR)/ （Ctrl-C 停止）"
 	$(PY) manage.py runserver $(ADDR)
 
+# The suite in parallel: pytest-xdist with one worker per core, each worker on its own test database
+# (pytest-django names them test_<db>_gw0, _gw1…). In one process: make test TEST_WORKERS=0.
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks at provincial scale (bench/README.md): 100,000 projects on SQLite, and on PostgreSQL when
-# DATABASE_URL is set; fails when a target is missed. Smaller: make bench BENCH_ARGS="--projects 1000".
+# DATABASE_URL is set; fails when a target is missed. Smaller: make bench BENCH_ARGS="--projects 1000"; CI's
+# smoke run (one pair per measure, proves the harness runs): BENCH_ARGS="--projects 1000 --smoke".
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import os
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,52 @@ from projects.choices import Category, DistrictKind, Industry
 from projects.models import District, Project, Unit, UserProfile
 
 _serial = itertools.count(1)
+
+# --- how the suite runs -------------------------------------------------------------------------------------
+
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs `-n auto`) each worker has its own test database (pytest-django
+    appends `_gw0`, `_gw1`… to its name); a live server on a fixed port (`--liveserver host:port` or
+    DJANGO_LIVE_TEST_SERVER_ADDRESS) gets the port plus the worker's number, so workers never collide. Without
+    either, the live server takes a free port of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    offset = int(worker[2:])
+    option = getattr(config.option, "liveserver", None)
+    if option:
+        config.option.liveserver = _port_plus(option, offset)
+    elif os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS"):
+        os.environ["DJANGO_LIVE_TEST_SERVER_ADDRESS"] = _port_plus(os.environ["DJANGO_LIVE_TEST_SERVER_ADDRESS"],
+                                                                   offset)
+
+
+def _port_plus(address: str, offset: int) -> str:
+    host, _, port = address.rpartition(":")
+    return f"{host}:{int(port) + offset}" if host and port.isdigit() else address
+
+
+def _fail_a_skip_in_ci(report) -> None:
+    """In CI (CI=true) nothing is skipped: a skip is reported as a failure, with its reason."""
+    if CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_a_skip_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_a_skip_in_ci(outcome.get_result())
 
 
 @pytest.fixture

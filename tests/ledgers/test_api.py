@@ -25,26 +25,11 @@ def entries(chaoyang, nanguan, fgw, project_factory, plan):
     return LedgerEntry.objects.get(project=mine), LedgerEntry.objects.get(project=theirs)
 
 
-def test_each_role_sees_exactly_its_entries(api, clerk, other_clerk, dept_clerk, supervisor, entries):
-    def names(user):
-        return {row["project_name"] for row in api(user).get("/api/ledger-entries/").json()["results"]}
-
-    assert names(clerk) == {"朝阳台账项目"}
-    assert names(other_clerk) == {"南关台账项目"}
-    assert names(dept_clerk) == {"朝阳台账项目"}
-    assert names(supervisor) == {"朝阳台账项目", "南关台账项目"}
-    assert api().get("/api/ledger-entries/").status_code == 401
-
-
-def test_entries_are_not_created_by_hand_and_other_districts_are_not_found(api, clerk, supervisor, entries):
-    client = api(clerk)
+def test_entries_are_not_created_by_hand(api, clerk, supervisor, entries):
     count = LedgerEntry.objects.count()
     for user in (clerk, supervisor):  # no role may add entries by hand
         assert api(user).post("/api/ledger-entries/", {}).status_code == 403
     assert LedgerEntry.objects.count() == count
-    theirs = entries[1]
-    assert client.get(f"/api/ledger-entries/{theirs.pk}/").status_code == 404
-    assert client.patch(f"/api/ledger-entries/{theirs.pk}/", {"cause": "x", "version": theirs.version}).status_code == 404
 
 
 def test_a_clerk_fills_in_the_cause_and_a_stale_version_gets_409(api, clerk, entries):
@@ -87,13 +72,6 @@ def test_conditions_are_scheduled_done_and_approved_together(api, clerk, supervi
         "held_on": D.today().isoformat(), "place": "市政务服务中心", "conditions": [c.pk for c in rest[:3]]})
     assert session.status_code == 201
     assert StartCondition.objects.filter(pk__in=[c.pk for c in rest[:3]], done_on__isnull=False).count() == 3
-
-
-def test_another_districts_project_cannot_be_scheduled(api, clerk, nanguan, project_factory):
-    theirs = project_factory(nanguan, planned_start=D(2030, 5, 1))
-    response = api(clerk).post("/api/start-conditions/schedule/", {"projects": [theirs.pk]})
-    assert response.status_code == 400 and "projects" in response.json()
-    assert not StartCondition.objects.filter(project=theirs).exists()
 
 
 def test_a_problem_is_reported_assigned_and_escalated(api, clerk, supervisor, chaoyang, fgw, project_factory):

@@ -1,14 +1,11 @@
-"""A clerk never sees or changes another district's rows, through any door of the admin."""
-
-import datetime
-from decimal import Decimal
+"""Scope rules of the project admin that the generated attack matrix (tests/security/) does not state: moving
+an own row to another district, autocomplete offering exactly the clerk's projects, the district filter, a
+department clerk's read-only view, and a user without a role."""
 
 import pytest
 from django.urls import reverse
 
-from projects import services
-from projects.choices import LandUse
-from projects.models import LandSupply, MonthlyReport, Project
+from projects.models import Project
 
 pytestmark = pytest.mark.django_db
 
@@ -18,32 +15,6 @@ def two_projects(clerk, chaoyang, nanguan, fgw, project_factory):
     mine = project_factory(chaoyang, name="朝阳测试项目", responsible_unit=fgw)
     theirs = project_factory(nanguan, name="南关测试项目")
     return mine, theirs
-
-
-def test_the_project_list_shows_only_the_clerks_district(login, clerk, two_projects):
-    body = login(clerk).get(reverse("admin:projects_project_changelist")).content.decode()
-    assert "朝阳测试项目" in body and "南关测试项目" not in body
-
-
-def test_another_districts_change_page_history_and_transition_are_not_found(login, clerk, two_projects):
-    _, theirs = two_projects
-    c = login(clerk)
-    for url in [
-        reverse("admin:projects_project_change", args=[theirs.pk]),
-        reverse("admin:projects_project_history", args=[theirs.pk]),
-        reverse("admin:projects_project_transition", args=[theirs.pk, "start"]),
-    ]:
-        response = c.get(url)
-        assert response.status_code in (302, 404), url
-        assert "南关测试项目" not in response.content.decode()
-
-
-def test_a_clerk_cannot_start_another_districts_project_by_posting(login, clerk, two_projects):
-    _, theirs = two_projects
-    response = login(clerk).post(reverse("admin:projects_project_transition", args=[theirs.pk, "start"]),
-                                 {"on": "2021-04-01"})
-    assert response.status_code == 404
-    assert Project.objects.get(pk=theirs.pk).actual_start is None
 
 
 def test_a_clerk_cannot_move_a_project_to_another_district(login, clerk, nanguan, two_projects):
@@ -82,21 +53,6 @@ def test_the_district_filter_never_offers_another_district(login, clerk, supervi
     assert "南关区" not in district_filter_choices(login(clerk))
 
 
-def test_monthly_reports_and_land_are_scoped_too(login, clerk, other_clerk, chaoyang, nanguan, two_projects):
-    mine, theirs = two_projects
-    for project, user in [(mine, clerk), (theirs, other_clerk)]:
-        project = services.project_start(project=project, on=datetime.date(2021, 4, 1), by=user)
-        MonthlyReport.objects.create(project=project, year=2021, month=5, amount=Decimal("10"))
-    LandSupply.objects.create(parcel_code="NG-1", district=nanguan, use=LandUse.INDUSTRIAL, hectares=Decimal("2"),
-                              supply_date=datetime.date(2021, 3, 1))
-    c = login(clerk)
-    reports = c.get(reverse("admin:projects_monthlyreport_changelist")).content.decode()
-    assert "朝阳测试项目" in reports and "南关测试项目" not in reports
-    assert "NG-1" not in c.get(reverse("admin:projects_landsupply_changelist")).content.decode()
-    their_report = MonthlyReport.objects.get(project=theirs)
-    assert c.get(reverse("admin:projects_monthlyreport_change", args=[their_report.pk])).status_code == 302
-
-
 def test_a_department_clerk_sees_the_projects_of_their_unit_read_only(login, dept_clerk, two_projects):
     mine, theirs = two_projects
     c = login(dept_clerk)
@@ -108,17 +64,7 @@ def test_a_department_clerk_sees_the_projects_of_their_unit_read_only(login, dep
     assert Project.objects.get(pk=mine.pk).name == "朝阳测试项目"
 
 
-def test_a_supervisor_sees_every_district(login, supervisor, two_projects):
-    body = login(supervisor).get(reverse("admin:projects_project_changelist")).content.decode()
-    assert "朝阳测试项目" in body and "南关测试项目" in body
-
-
 def test_a_user_without_a_role_sees_nothing(login, django_user_model, two_projects):
     nobody = django_user_model.objects.create_user("nobody", password="x-pass-12345", is_staff=True)
     assert Project.objects.for_user(nobody).count() == 0
     assert login(nobody).get(reverse("admin:projects_project_changelist")).status_code == 403
-
-
-def test_anonymous_visitors_are_sent_to_the_login_page(client, two_projects):
-    response = client.get(reverse("admin:projects_project_changelist"))
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -75,6 +75,11 @@ class World:
     def attackers(self):
         return {"district-clerk": self.clerk_a, "department-clerk": self.dept}
 
+    def viewers(self):
+        """Every kind of signed-in user, the owners of the other side and the supervisor included."""
+        return {"district-clerk": self.clerk_a, "other-district-clerk": self.clerk_b, "department-clerk": self.dept,
+                "other-department-clerk": self.dept_other, "supervisor": self.supervisor}
+
     def owner_of(self, role: str) -> User:
         return {"district-clerk": self.clerk_b, "department-clerk": self.dept_other}[role]
 

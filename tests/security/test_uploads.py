@@ -337,14 +337,6 @@ def test_a_supervisor_reads_every_districts_files(login, supervisor, photo, bond
     assert login(supervisor).get(bond_project.implementation_plan.url).status_code == 200
 
 
-def test_another_districts_clerk_gets_404_for_photos_and_documents(login, other_clerk, dept_clerk, photo,
-                                                                   bond_project):
-    for user in (other_clerk, dept_clerk):
-        c = login(user)
-        assert c.get(photo.image.url).status_code == 404
-        assert c.get(bond_project.implementation_plan.url).status_code == 404
-
-
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client, photo, bond_project):
     for field_file in (photo.image, bond_project.implementation_plan):
         response = client.get(field_file.url)
