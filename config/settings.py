@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.require_version_on_updates",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProjectCategoryEnum": "projects.choices.Category",
         "TaskForceLevelEnum": "projects.choices.TaskForceLevel",
