@@ -27,8 +27,8 @@ from config.admin import (
     light_filter,
 )
 from config.dates import today
-from config.lights import Light
 from config.excel.admin import ExcelAdminMixin
+from config.lights import Light
 from config.scoping import SYSTEM
 from projects.admin import wan
 

@@ -176,9 +176,7 @@ class MoneyRowResource(ExcelResource):
         if not instance._state.adding:
             return
         if instance.pk is not None:
-            if self.loader and self.loader.instance_key(instance) not in self.loader.outside:
-                add("id", f"没有该编号的{self._meta.model._meta.verbose_name}；新增的记录请将编号留空。")
-            return
+            return  # an unknown or foreign 编号 is the kit's (ExcelResource.unknown_key_message)
         day = getattr(instance, self.date_field)
         if instance.bond_project_id and day and instance.amount:
             same = (

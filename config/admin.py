@@ -4,6 +4,8 @@
   through `Model.objects.for_user(user)`, and lists only 40 000+ rows' first page without a full count.
 - `year_filter(field, title)`: a list filter of the years that have rows, for tables too large for Django's
   date hierarchy.
+- `CheckedUrlsMixin` (part of `ScopedAdmin`): an object id or history version id that is not a database id is a
+  404, and a date-hierarchy value that is no date (`?planned_start__year=99999999999`) a 400, before any query.
 - `Transition` + `TransitionAdminMixin` add one button per allowed transition to the change form. The button
   is shown only when the current state allows it and the user holds the transition's permission, and the
   view calls the app's service, which checks both again (django-fsm-2's own admin button checks neither).
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -19,8 +22,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, Min
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -28,6 +32,7 @@ from django_fsm import can_proceed, has_transition_perm
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from config.api.base import ID_PATTERN
 from config.lights import COLOURS as LIGHT_COLOURS
 from config.lights import Light, LightRule
 from config.locks import admin_readonly, locks_of
@@ -43,6 +48,7 @@ class LabelledHistoryHelper(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
+RACE_MESSAGE = "保存失败：与已有记录重复（可能有人同时提交了同一条记录），请检查后再保存。"
 STALE_MESSAGE = "该记录已被他人修改，请刷新页面，在最新内容上重新修改。"
 
 
@@ -97,7 +103,90 @@ def light_filter(rule: LightRule, title: str = "红黄绿灯", parameter_name: s
     return LightFilter
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+NOT_FOUND = "没有找到该记录，或您无权查看。"
+_ID = re.compile(ID_PATTERN)
+
+
+def is_object_id(value) -> bool:
+    """Whether a URL's id can be a row's id: digits that fit a 64-bit integer (`5.0`, `abc`, `-1` cannot)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def date_hierarchy_error(params, field: str) -> str | None:
+    """Why the changelist's `field__year/__month/__day` parameters are no date, or None when they are one.
+
+    Django's changelist turns them into a range [from, to) and catches only some of what can go wrong
+    (a year 99999999999 overflows, 9999-12-31 has no next day): 500s. The same arithmetic is checked here.
+    """
+    parts = [params.get(f"{field}__{part}") for part in ("year", "month", "day")]
+    if parts[0] is None:
+        return None if parts[1] is None and parts[2] is None else "日期筛选须先选择年份。"
+    try:
+        year, month, day = (int(p) if p is not None else None for p in parts)
+        start = datetime.date(year, month or 1, day or 1)
+        if day is not None:
+            start + datetime.timedelta(days=1)
+        elif month is not None:
+            (start + datetime.timedelta(days=32)).replace(day=1)
+        else:
+            start.replace(year=year + 1)
+    except (TypeError, ValueError, OverflowError):
+        return "日期筛选的年、月、日不是有效的日期（年份须在 1 到 9998 之间）。"
+    return None
+
+
+class CheckedUrlsMixin:
+    """Ids in admin URLs are database ids (else 404), date-hierarchy values are dates (else 400)."""
+
+    def _check_ids(self, *ids) -> None:
+        for value in ids:
+            if not is_object_id(unquote(value)):
+                raise Http404(NOT_FOUND)
+
+    def get_object(self, request, object_id, from_field=None):
+        if from_field is None and not is_object_id(object_id):
+            return None
+        return super().get_object(request, object_id, from_field)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._check_ids(object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._check_ids(object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_ids(object_id, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None:
+            self._check_ids(object_id)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            # A parallel save took the same unique key between the form's uniqueness check and the insert
+            # (Django's changeform runs in its own savepoint, rolled back). Run the form once more: its check now
+            # sees the other row and names the field.
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except IntegrityError:
+                messages.error(request, RACE_MESSAGE)
+                return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        error = date_hierarchy_error(request.GET, self.date_hierarchy) if self.date_hierarchy else None
+        if error is not None:
+            return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+        return super().changelist_view(request, extra_context)
+
+
+class ScopedAdmin(CheckedUrlsMixin, SimpleHistoryAdmin):
     """A ModelAdmin whose every door shows only the rows `for_user` allows."""
 
     show_full_result_count = False
@@ -143,8 +232,9 @@ class ScopedAdmin(SimpleHistoryAdmin):
     def _require_in_scope(self, request, object_id) -> None:
         # simple-history falls back to the last historical row when the object is not in get_queryset(),
         # which would show another district's history; refuse before it gets there.
+        self._check_ids(object_id)
         if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404("没有找到该记录，或您无权查看。")
+            raise Http404(NOT_FOUND)
 
     def history_view(self, request, object_id, extra_context=None):
         self._require_in_scope(request, object_id)
@@ -293,9 +383,11 @@ class TransitionAdminMixin:
         return super().change_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request, object_id, name):
+        if not is_object_id(unquote(object_id)):
+            raise Http404(NOT_FOUND)
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            raise Http404("没有找到该记录，或您无权查看。")
+            raise Http404(NOT_FOUND)
         spec = next((t for t in self.transitions if t.name == name), None)
         if spec is None:
             raise Http404("没有这个操作。")
@@ -305,12 +397,15 @@ class TransitionAdminMixin:
         form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                spec.service(**{spec.object_kwarg: obj}, by=request.user, **form.cleaned_data)
+                with transaction.atomic():  # a savepoint: after a refused insert the request can still render
+                    spec.service(**{spec.object_kwarg: obj}, by=request.user, **form.cleaned_data)
             except PermissionDenied as exc:
                 messages.error(request, str(exc) or "您没有执行该操作的权限。")
                 return HttpResponseRedirect(change_url)
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except IntegrityError:
+                form.add_error(None, RACE_MESSAGE)  # a unique key taken by a parallel request
             else:
                 messages.success(request, f"已{spec.label}：{obj}")
                 return HttpResponseRedirect(change_url)
@@ -336,3 +431,17 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def guard_admin_site(site) -> None:
+    """Give the admins that other packages register (auth groups, axes' logs, tokens) the same URL checks.
+
+    Called once from ConfigConfig.ready(), after every admin module is imported: each such admin is registered
+    again as a subclass with `CheckedUrlsMixin` in front, so "anywhere in the admin" holds for them too.
+    """
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, CheckedUrlsMixin):
+            continue
+        checked = type(type(model_admin).__name__, (CheckedUrlsMixin, type(model_admin)), {})
+        site.unregister(model)
+        site.register(model, checked)

@@ -33,7 +33,8 @@ class FiguresView(APIView):
 
     @extend_schema(
         summary="年度核心指标",
-        parameters=[OpenApiParameter("year", OpenApiTypes.INT, description="年度，默认为有数据的最近年度")],
+        parameters=[OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100},
+                                    description="年度（2000–2100），默认为有数据的最近年度")],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):

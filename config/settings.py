@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "config.middleware.IdleTimeoutMiddleware",  # inside SessionMiddleware, so that its refresh is saved
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.api.errors.ApiErrorsMiddleware",  # NUL bytes in /api/ query strings: a JSON 400
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -199,7 +200,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["config.api.defaults.RolePermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "projects.filters.StrictFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "config.api.filters.StrictOrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.defaults.Pagination",
@@ -216,6 +217,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.require_version_on_updates",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProjectCategoryEnum": "projects.choices.Category",
         "TaskForceLevelEnum": "projects.choices.TaskForceLevel",

@@ -18,3 +18,9 @@ urlpatterns = [
     # Uploads, in production too: login, the row's scope and safe headers (config.uploads).
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_upload, name="media"),
 ]
+
+# `/api/` errors are JSON ({"detail": …}); every other path keeps Django's pages.
+handler400 = "config.api.errors.bad_request"
+handler403 = "config.api.errors.permission_denied"
+handler404 = "config.api.errors.page_not_found"
+handler500 = "config.api.errors.server_error"

@@ -201,10 +201,7 @@ class ProblemResource(ExcelResource):
 
     def check_row(self, instance, add) -> None:
         if instance._state.adding:
-            outside = self.loader is not None and self.loader.instance_key(instance) in self.loader.outside
-            if instance.pk is not None and not outside:
-                add("id", "没有该编号的问题；新提报的问题请将编号留空。")
-            return
+            return  # an unknown or foreign 编号 is the kit's (ExcelResource.unknown_key_message)
 
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from config.admin import (
+    CheckedUrlsMixin,
     ProjectColumns,
     ScopedAdmin,
     ScopedInlineMixin,
@@ -384,7 +385,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class KpUserAdmin(UserAdmin):
+class KpUserAdmin(CheckedUrlsMixin, UserAdmin):
     inlines = [UserProfileInline]
     list_display = ["username", "first_name", "role", "belongs_to", "is_active", "last_login"]
     list_select_related = ["profile__district", "profile__unit"]

@@ -6,6 +6,9 @@ class ProjectsConfig(AppConfig):
     verbose_name = "项目台账"
 
     def ready(self) -> None:
+        from config.text import guard_text_fields
+
+        guard_text_fields(self)  # no control, bidi or zero-width characters in any text field
         from config.pages import register_latest_year
 
         from . import roles  # noqa: F401  (the register's grants)

@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 import copy
+import unicodedata
 from typing import Any, Callable
 
 from concurrency.exceptions import RecordModifiedError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models
 from django.db.models import ProtectedError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -30,6 +33,7 @@ from config.locks import refusals
 from config.scoping import scope_choices
 
 from .defaults import RolePermissions
+from .errors import TOO_BIG
 
 STALE_MESSAGE = "该记录已被他人修改，请刷新后按最新版本重新提交。"
 
@@ -52,8 +56,39 @@ class ChoiceLabelField(serializers.CharField):
         return instance._get_FIELD_display(instance._meta.get_field(self.column))
 
 
+def _normalised_number(data):
+    # Numbers typed as a clerk types them in Excel: full-width digits, point and minus (５０００．５) are
+    # read as ASCII, as `config.excel.values.normalise` does for an import.
+    return unicodedata.normalize("NFKC", data).strip() if isinstance(data, str) else data
+
+
+class NumberDecimalField(serializers.DecimalField):
+    """A decimal that reads full-width digits and stores -0.00 as 0.00."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(_normalised_number(data))
+        return value + 0 if value is not None and value.is_zero() else value  # Decimal("-0.00") + 0 is 0.00
+
+
+class NumberIntegerField(serializers.IntegerField):
+    """An integer that reads full-width digits."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(_normalised_number(data))
+
+
 class ScopedModelSerializer(serializers.ModelSerializer):
     """A ModelSerializer that scopes foreign keys, runs the model's validation and checks the version."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: NumberDecimalField,
+        models.IntegerField: NumberIntegerField,
+        models.PositiveIntegerField: NumberIntegerField,
+        models.PositiveSmallIntegerField: NumberIntegerField,
+        models.SmallIntegerField: NumberIntegerField,
+        models.BigIntegerField: NumberIntegerField,
+    }
 
     version = serializers.IntegerField(
         required=False, min_value=0, help_text="乐观锁版本号：修改时须提交读取到的版本，过期则返回 409。"
@@ -196,7 +231,16 @@ def transition_action(
     return extend_schema(summary=label, request=input_serializer, responses=output_serializer)(run)
 
 
+RACE_MESSAGE = "与已有记录重复（可能有人同时提交了同一条记录），请刷新后查看，不要重复提交。"
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, IntegrityError):
+        # The serializer's uniqueness validators passed, and a parallel request inserted the same row before
+        # this one: the database's constraint is the last guard, and the client is told it lost the race.
+        return Response({"detail": RACE_MESSAGE}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": TOO_BIG}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, RecordModifiedError):
         return Response({"detail": STALE_MESSAGE}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

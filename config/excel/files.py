@@ -22,6 +22,7 @@ import tablib
 from defusedxml import ElementTree as SafeET
 from django.conf import settings
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
 
@@ -167,6 +168,7 @@ def read_table(data: bytes, *, columns: list[str], required: list[str], sheet_ti
 
 # --- writing ---------------------------------------------------------------------------------------
 
+REPLACEMENT = "\ufffd"  # �: the clerk sees that something was there
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -178,6 +180,9 @@ def _cell(sheet, value, date_style=None):
     `date_style` is the style of a date cell made once per sheet (setting the number format looks it up
     in the workbook's list on every cell)."""
     if isinstance(value, str):
+        # xlsx cannot hold C0 control characters (openpyxl raises, the download would be a 500). Text
+        # fields refuse them (config.text), but a row stored before that rule, or by raw SQL, still has them.
+        value = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
         if value.startswith(FORMULA_PREFIXES):
             cell = WriteOnlyCell(sheet, value=value)
             # A string cell is never evaluated; quotePrefix keeps Excel from turning it into a formula when

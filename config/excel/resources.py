@@ -248,8 +248,10 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
         first_key = self._meta.import_id_fields[0]
         if self.loader is not None:
             key = self.loader.instance_key(instance)
-            if adding and key in self.loader.outside:
-                add(first_key, f"该{noun}已存在，但不在您的管辖范围内，不能导入或修改。")
+            if adding and (key in self.loader.outside or instance.pk is not None):
+                # A row outside the scope reads exactly like a row that does not exist: the message must not
+                # tell a clerk that another district has it.
+                add(first_key, self.unknown_key_message())
             rows = self.loader.rows_of.get(key, [])
             if len(rows) > 1:
                 excel_rows = "、".join(str(self.excel_row(i)) for i in rows)
@@ -282,6 +284,14 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
                         add(name, message)
         if errors:
             raise ValidationError(errors)
+
+    def unknown_key_message(self) -> str:
+        """What a row whose key is unknown, or outside the user's scope, is told (the same words for both)."""
+        noun = self._meta.model._meta.verbose_name
+        if self._meta.import_id_fields == ("id",):
+            return f"没有该编号的{noun}，或不在您的管辖范围内；新增的记录请将编号留空。"
+        header = self.fields[self._meta.import_id_fields[0]].column_name
+        return f"不能按该{header}导入：没有这条{noun}，或不在您的管辖范围内。"
 
     def check_scope(self, instance, add) -> None:
         """A row must stay inside the user's scope after the import (no moving rows to another district)."""

@@ -244,8 +244,10 @@ def test_an_unknown_or_foreign_problem_number_is_refused(clerk, chaoyang, nangua
     report = import_file(ProblemResource, data, user=clerk)
     found = {(p.row, p.column) for p in report.problems}
     assert (2, "编号") in found and (3, "编号") in found
-    assert any("不在您的管辖范围内" in p.message for p in report.problems if p.row == 2)
-    assert any("没有该编号的问题" in p.message for p in report.problems if p.row == 3)
+    # Another district's problem reads exactly like one that does not exist: nothing tells that it is there.
+    foreign = [p.message for p in report.problems if p.row == 2 and p.column == "编号"]
+    unknown = [p.message for p in report.problems if p.row == 3 and p.column == "编号"]
+    assert foreign == unknown == ["没有该编号的问题清单，或不在您的管辖范围内；新增的记录请将编号留空。"]
     assert Problem.objects.count() == 1
     theirs.refresh_from_db()
     assert theirs.description == "用地指标不足"
