@@ -7,6 +7,8 @@ the transition's permission, saves inside a transaction and announces the change
 from __future__ import annotations
 
 import datetime
+import re
+import unicodedata
 from decimal import Decimal
 
 from concurrency.fields import AutoIncVersionField
@@ -37,7 +39,7 @@ from .choices import (
     TaskForceLevel,
     Tier,
 )
-from .codes import project_code_validator
+from .codes import area_of, project_code_validator
 
 
 class District(models.Model):
@@ -48,6 +50,14 @@ class District(models.Model):
     kind = models.CharField("类型", max_length=10, choices=DistrictKind.choices)
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
     email = models.EmailField("提醒邮箱", blank=True, help_text="接收逾期提醒的邮箱。")
+    aliases = models.CharField(
+        "别名", max_length=200, blank=True,
+        help_text="表格中常用的其他叫法，以顿号分隔，如“经开区、长春经开区”；导入时与名称、简称同样识别。",
+    )
+    area_codes = models.CharField(
+        "行政区划代码", max_length=100, blank=True,
+        help_text="6位区划代码，多个以顿号分隔，如“220104”；本属地项目的统一项目代码地区段须是其中之一（不填则不检查）。",
+    )
     history = HistoricalRecords()
 
     scope_district = "pk"
@@ -61,6 +71,24 @@ class District(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_list(self.aliases)
+
+    @property
+    def area_code_list(self) -> list[str]:
+        return split_list(self.area_codes)
+
+    def clean(self) -> None:
+        bad = [code for code in self.area_code_list if not re.fullmatch(r"\d{6}", code)]
+        if bad:
+            raise ValidationError({"area_codes": f"区划代码应为6位数字：{'、'.join(bad)}。"})
+
+
+def split_list(text: str) -> list[str]:
+    """A list a person typed in one field: separated by 、 , ， ; ； or spaces."""
+    return [part for part in re.split(r"[、,，;；\s]+", unicodedata.normalize("NFKC", text or "")) if part]
 
 
 class Unit(models.Model):
@@ -222,6 +250,7 @@ class Project(StateModel):
     scope_district = "district"
     scope_units = ("responsible_unit",)
     sheet_lookup = ("code", None)  # typed by 统一项目代码 in Excel sheets (config.excel.columns)
+    sheet_keys = ("code", "stats_code")  # normalised (NFKC, no spaces) when read from a sheet
     objects = models.Manager.from_queryset(ProjectQuerySet)()
 
     class Meta:
@@ -287,6 +316,12 @@ class Project(StateModel):
             errors["follow_up_person"] = "招商引资项目须明确跟进责任人（“有人跟”）。"
         if self.signing_date and self.signing_date > today():
             errors["signing_date"] = "签约日期不能晚于今天。"
+        area = area_of(self.code)
+        district = self.district if self.district_id else None
+        if area and district is not None and district.area_code_list and area not in district.area_code_list:
+            errors["code"] = (
+                f"统一项目代码的地区段“{area}”不属于{district.name}（其区划代码为{'、'.join(district.area_code_list)}）。"
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -565,6 +600,7 @@ class LandSupply(models.Model):
     version = AutoIncVersionField("版本")
     history = HistoricalRecords(excluded_fields=["version"])
 
+    sheet_keys = ("parcel_code",)  # normalised (NFKC, no spaces) when read from a sheet
     scope_district = "district"
     scope_units = ("project__responsible_unit",)
     objects = ScopedManager()

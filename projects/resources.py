@@ -37,7 +37,7 @@ class ProjectResource(AnnouncesProjectFacts, ExcelResource):
     select_related = ("district", "task_force", "responsible_unit")
     export_ordering = ("code",)
 
-    code = column(Project, "code", values.TextWidget(CODE_RULE), width=26)
+    code = column(Project, "code", values.KeyWidget(CODE_RULE), width=26)
     name = column(Project, "name", width=30)
     district = column(Project, "district")
     industry = column(Project, "industry")
