@@ -7,6 +7,8 @@ the acting user and the reason. Apps' services wrap it with keyword-only, typed 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +29,26 @@ class StateModel(FSMModelMixin, models.Model):
     def clean_fields(self, exclude=None) -> None:
         protected = {f.name for f in self._meta.concrete_fields if isinstance(f, FSMFieldMixin) and f.protected}
         super().clean_fields(exclude={*(exclude or ()), *protected})
+
+
+_reason_prefix: contextvars.ContextVar[str] = contextvars.ContextVar("reason_prefix", default="")
+
+
+@contextlib.contextmanager
+def reason_prefix(prefix: str):
+    """Within, every history reason a transition writes starts with `prefix` ("期初导入：开工（2021-03-01）"),
+    so that a replayed register is told apart from work done in the system."""
+    token = _reason_prefix.set(prefix)
+    try:
+        yield
+    finally:
+        _reason_prefix.reset(token)
+
+
+def history_reason(reason: str) -> str:
+    """`reason` with the current `reason_prefix`; services that save without a transition use it too."""
+    prefix = _reason_prefix.get()
+    return f"{prefix}：{reason}" if prefix else reason
 
 
 class TransitionRefused(ValidationError):
@@ -66,7 +88,7 @@ def run_transition(
             raise PermissionDenied(f"您没有“{transition_label(obj, name)}”的权限。")
         method(**kwargs)
         obj._history_user = by
-        obj._change_reason = reason or transition_label(obj, name)
+        obj._change_reason = history_reason(reason or transition_label(obj, name))
         obj.full_clean(validate_unique=False, validate_constraints=False)
         obj.save()
     return obj

@@ -9,11 +9,18 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from import_export.fields import Field
+
 from config.excel import values
 from config.excel.columns import column
 from config.excel.resources import ExcelResource
 from config.excel.tables import register
+from config.scoping import is_supervisor
+from config.workflow import reason_prefix
 
+from . import services
+from .choices import Stage
 from .models import AnnualPlanEntry, LandSupply, MonthlyReport, Project
 from .signals import project_facts_changed
 
@@ -81,12 +88,171 @@ class ProjectResource(AnnouncesProjectFacts, ExcelResource):
         "stage": "谋划储备",
     }
 
+    readonly_hint = "如需期初导入请用 --initial"
+
     class Meta:
         model = Project
         import_id_fields = ("code",)
 
     def announced_id(self, instance):
         return instance.pk
+
+
+INITIAL_LOAD = "期初导入"
+STARTED = {Stage.BUILDING, Stage.SUSPENDED, Stage.COMPLETED}
+
+
+class InitialProjectResource(ProjectResource):
+    """期初导入: a city's existing register, with stages and dates, replayed through the services.
+
+    The rows are written as in a plain import (bulk, with history "期初导入"); then, in the same transaction,
+    each row's stage is replayed in file order: 前期, 开工, then 停缓建 / 竣工 / 取消, then 入库, each through
+    `projects.services` (so `run_transition`'s permission, guards and history hold, and every refusal is
+    the services' own). A refusal is that row's problem, named by column and value, and nothing is saved.
+    The services' announcements are held and sent once for the whole file, so the ledgers sync once.
+    Only supervisors load a register; only projects still in 谋划储备 are replayed.
+    """
+
+    change_reason = INITIAL_LOAD
+    readonly_hint = ""
+    suspend_reason = Field(attribute=None, column_name="停缓建原因", widget=values.TextWidget("阶段为“停缓建”时必填。"),
+                           readonly=True)
+    cancel_reason = Field(attribute=None, column_name="取消原因", widget=values.TextWidget("阶段为“取消”时必填。"),
+                          readonly=True)
+    for _f in (suspend_reason, cancel_reason):
+        _f.required, _f.width, _f.help_text = False, 24, ""
+    del _f
+
+    class Meta(ProjectResource.Meta):
+        pass
+
+    #: the columns a plain import ignores and this one reads
+    LOADED = ("stage", "actual_start", "actual_completion", "registered_on", "stats_code")
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.plans: list[tuple[int, dict, dict]] = []  # (row number, raw row, parsed values), in file order
+
+    def note_readonly(self, instance, row, number) -> None:
+        pass  # the read-only columns are read here
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        errors: dict[str, list[str]] = {}
+        parsed: dict = {}
+        for name in (*self.LOADED, "suspend_reason", "cancel_reason"):
+            f = self.fields[name]
+            if f.column_name not in row:
+                parsed[name] = None
+                continue
+            try:
+                parsed[name] = f.widget.clean(row[f.column_name])
+            except ValueError as exc:
+                errors.setdefault(name, []).append(str(exc))
+        instance._initial = parsed
+        instance._initial_errors = errors
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if self._plan_of(instance):
+            return False  # the stage or dates change even if no other column does
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def _plan_of(self, instance) -> bool:
+        parsed = getattr(instance, "_initial", {})
+        stage = parsed.get("stage") or Stage.RESERVE
+        return bool(stage != instance.stage or any(parsed.get(k) for k in self.LOADED[1:]))
+
+    def check_row(self, instance, add) -> None:
+        super().check_row(instance, add)
+        if not is_supervisor(self.user):
+            add(NON_FIELD_ERRORS, "期初导入只能由督查（市级）用户进行。")
+            return
+        for name, messages in getattr(instance, "_initial_errors", {}).items():
+            for message in messages:
+                add(name, message)
+        parsed = getattr(instance, "_initial", {})
+        if getattr(instance, "_initial_errors", None):
+            return
+        stage = parsed.get("stage") or Stage.RESERVE
+        if not instance._state.adding and self._plan_of(instance) and instance.stage != Stage.RESERVE:
+            add("stage", f"该项目在系统中已是“{instance.get_stage_display()}”，期初导入只用于尚未办理阶段的项目；"
+                         "请在系统中按流程办理。")
+            return
+        label = Stage(stage).label
+        start, done = parsed.get("actual_start"), parsed.get("actual_completion")
+        if stage in STARTED and start is None:
+            add("actual_start", f"阶段为“{label}”的项目须填写实际开工日期。")
+        if stage in (Stage.RESERVE, Stage.PREPARING) and start is not None:
+            add("actual_start", f"阶段为“{label}”的项目尚未开工，不应填写实际开工日期；已开工的请把阶段改为“在建”等。")
+        if stage == Stage.COMPLETED and done is None:
+            add("actual_completion", "阶段为“竣工”的项目须填写实际竣工日期。")
+        if stage != Stage.COMPLETED and done is not None:
+            add("actual_completion", f"阶段为“{label}”的项目不应填写实际竣工日期；已竣工的请把阶段改为“竣工”。")
+        if stage == Stage.SUSPENDED and not parsed.get("suspend_reason"):
+            add("suspend_reason", "阶段为“停缓建”的项目须填写停缓建原因。")
+        if stage == Stage.CANCELLED and not parsed.get("cancel_reason"):
+            add("cancel_reason", "阶段为“取消”的项目须填写取消原因。")
+        if bool(parsed.get("registered_on")) != bool(parsed.get("stats_code")):
+            missing = "stats_code" if parsed.get("registered_on") else "registered_on"
+            add(missing, "入库须同时填写入库日期和统计编码。")
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        super().save_instance(instance, is_create, row, **kwargs)
+        if self._plan_of(instance):
+            self.plans.append((kwargs.get("row_number"), row, instance))
+
+    def after_import(self, dataset, result, **kwargs):
+        if not result.has_errors() and not result.has_validation_errors() and self.plans:
+            self.replay(result)
+        super().after_import(dataset, result, **kwargs)
+
+    def replay(self, result) -> None:
+        """Each row's stage through the services, in file order; a refusal becomes that row's problem."""
+        by = self.user
+        codes = [instance.code for _n, _r, instance in self.plans]
+        saved = {}
+        for start in range(0, len(codes), 1000):
+            saved.update((p.code, p) for p in Project.objects.filter(code__in=codes[start:start + 1000]))
+        with reason_prefix(INITIAL_LOAD), services.announcements_held() as held:
+            for number, row, instance in self.plans:
+                project = saved[instance.code]
+                try:
+                    self.replay_one(project, instance._initial, by)
+                except ValidationError as exc:
+                    result.append_invalid_row(number, row, self._on_columns(exc))
+                except PermissionDenied as exc:
+                    result.append_invalid_row(number, row, ValidationError({NON_FIELD_ERRORS: [str(exc)]}))
+        self.announced_ids.update(held)
+
+    @staticmethod
+    def replay_one(project: Project, parsed: dict, by) -> None:
+        stage = parsed.get("stage") or Stage.RESERVE
+        start = parsed.get("actual_start")
+        if stage != Stage.CANCELLED or start is not None:
+            project = services.project_prepare(project=project, by=by)
+        if start is not None:
+            project = services.project_start(project=project, on=start, by=by)
+        if stage == Stage.SUSPENDED:
+            project = services.project_suspend(project=project, reason=parsed["suspend_reason"], by=by)
+        elif stage == Stage.COMPLETED:
+            project = services.project_complete(project=project, on=parsed["actual_completion"], by=by)
+        elif stage == Stage.CANCELLED:
+            project = services.project_cancel(project=project, reason=parsed["cancel_reason"], by=by)
+        if parsed.get("registered_on"):
+            services.project_register(project=project, on=parsed["registered_on"], stats_code=parsed["stats_code"],
+                                      by=by)
+
+    @staticmethod
+    def _on_columns(exc: ValidationError) -> ValidationError:
+        """A service's refusal on the row's columns: field errors stay on their field, a refused transition
+        ("当前状态为…") is the 阶段 column's."""
+        if hasattr(exc, "error_dict"):
+            return exc
+        column = "registered_on" if getattr(exc, "code", None) in ("not_started", "already_registered") else "stage"
+        return ValidationError({column: exc.messages})
+
+
+ProjectResource.initial_resource = InitialProjectResource
 
 
 @register

@@ -124,11 +124,16 @@ class _ColumnsInOrder(resources.ModelDeclarativeMetaclass):
             attrs[VERSION_FIELD].required, attrs[VERSION_FIELD].width = False, 8
             attrs[VERSION_FIELD].help_text = ""
         declared = [key for key, value in attrs.items() if isinstance(value, Field)]
-        if declared and meta is not None and not hasattr(meta, "fields"):
-            meta.fields = tuple(declared)
+        # A subclass keeps its base's columns, then adds its own (the initial load's 停缓建原因 …).
+        inherited = [key for base in bases for key in getattr(base, "fields", {})]
+        if declared and meta is not None and "fields" not in vars(meta):
+            meta.fields = tuple(dict.fromkeys([*inherited, *declared]))
         new_class = super().__new__(cls, name, bases, attrs)
         if declared:
-            new_class.fields = OrderedDict((key, new_class.fields[key]) for key in declared)
+            order = [key for key in dict.fromkeys([*inherited, *declared]) if key != VERSION_FIELD]
+            if VERSION_FIELD in new_class.fields:
+                order.append(VERSION_FIELD)
+            new_class.fields = OrderedDict((key, new_class.fields[key]) for key in order if key in new_class.fields)
         return new_class
 
 
@@ -141,6 +146,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     export_ordering: ClassVar[tuple[str, ...]] = ("pk",)
     example: ClassVar[dict[str, Any]] = {}  # attribute → value of the template's example row
     key_rule: ClassVar[str] = ""
+    change_reason: ClassVar[str] = CHANGE_REASON  # the history reason of the rows this table writes
 
     class Meta:
         skip_unchanged = True
@@ -372,7 +378,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
 
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = self.user
-        instance._change_reason = CHANGE_REASON
+        instance._change_reason = self.change_reason
         if not instance._state.adding:
             for f in instance._meta.concrete_fields:
                 if getattr(f, "auto_now", False):
@@ -417,7 +423,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             try:
                 created = bulk_create_with_history(
                     self.create_instances, self._meta.model, batch_size=batch_size,
-                    default_user=self.user, default_change_reason=CHANGE_REASON,
+                    default_user=self.user, default_change_reason=self.change_reason,
                 )
                 self._note_announced(created)
             except Exception as exc:
@@ -430,7 +436,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             try:
                 bulk_update_with_history(
                     self.update_instances, self._meta.model, self.get_bulk_update_fields(), batch_size=batch_size,
-                    default_user=self.user, default_change_reason=CHANGE_REASON,
+                    default_user=self.user, default_change_reason=self.change_reason,
                 )
                 self._note_announced(self.update_instances)
             except Exception as exc:
