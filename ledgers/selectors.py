@@ -376,6 +376,7 @@ def open_entries(*, year: int, user, kind: str | None = None, district_id: int |
     return (
         entries.annotate(light=_entry_light_at(day))
         .annotate(rank=_light_rank())
+        .with_stats_list()
         .select_related("project", "project__district", "responsible_unit", "project__responsible_unit")
         .order_by("rank", "since", "kind", "project__code")
     )

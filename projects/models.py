@@ -661,3 +661,49 @@ class InvestmentIndicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年1–{self.month}月 {self.growth_pct}%"
+
+
+class StatsRegistration(models.Model):
+    """统计入库清单: one row of the statistics bureau's list of registered projects (三看一促 reconciliation).
+
+    Each import matches its rows to the register, by the normalised 统一项目代码, else by the normalised
+    project name (a name match is shown for confirmation in the preview); a matched, started project that is
+    not registered yet is registered through `project_register`. What is left to chase is read live by the
+    selectors in `projects.selectors` (list on the bureau's list but not started here, registered with another
+    date or code, started here but missing from the list).
+    """
+
+    class MatchedBy(models.TextChoices):
+        CODE = "code", "按统一项目代码"
+        NAME = "name", "按项目名称"
+        NONE = "", "未匹配"
+
+    project_code = models.CharField("统一项目代码", max_length=30, blank=True)
+    project_name = models.CharField("项目名称", max_length=200)
+    stats_code = models.CharField("统计编码", max_length=30, unique=True)
+    registered_on = models.DateField("入库日期")
+    project = models.ForeignKey(Project, verbose_name="匹配的项目", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="stats_registrations", editable=False)
+    matched_by = models.CharField("匹配方式", max_length=8, choices=MatchedBy.choices, blank=True, editable=False)
+    listed_on = models.DateField("清单导入日期", default=today, editable=False,
+                                 help_text="最近一次在统计局清单中出现的日期。")
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    # The bureau's list is city-wide: supervisors import it; a clerk reads the rows of their district's projects.
+    scope_district = "project__district"
+    scope_units = ("project__responsible_unit",)
+    sheet_keys = ("project_code", "stats_code")
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "统计入库清单"
+        ordering = ["-registered_on", "stats_code"]
+        indexes = [models.Index(fields=["listed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_name}（统计编码 {self.stats_code}）"
+
+    def clean(self) -> None:
+        if self.registered_on and self.registered_on > today():
+            raise ValidationError({"registered_on": "入库日期不能晚于今天。"})

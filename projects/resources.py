@@ -17,11 +17,12 @@ from config.excel.columns import column
 from config.excel.resources import ExcelResource
 from config.excel.tables import register
 from config.scoping import is_supervisor
+from config.dates import today
 from config.workflow import reason_prefix
 
 from . import services
 from .choices import Stage
-from .models import AnnualPlanEntry, LandSupply, MonthlyReport, Project
+from .models import AnnualPlanEntry, LandSupply, MonthlyReport, Project, StatsRegistration
 from .signals import project_facts_changed
 
 CODE_RULE = "统一项目代码，格式如 2101-220100-04-01-123456。"
@@ -115,6 +116,7 @@ class InitialProjectResource(ProjectResource):
 
     change_reason = INITIAL_LOAD
     readonly_hint = ""
+    display_name = "期初导入（读取阶段、实际开工/竣工日期、入库日期、统计编码，按流程逐项办理；仅督查）"
     suspend_reason = Field(attribute=None, column_name="停缓建原因", widget=values.TextWidget("阶段为“停缓建”时必填。"),
                            readonly=True)
     cancel_reason = Field(attribute=None, column_name="取消原因", widget=values.TextWidget("阶段为“取消”时必填。"),
@@ -364,3 +366,128 @@ class LandSupplyResource(AnnouncesProjectFacts, ExcelResource):
 
     def announced_id(self, instance):
         return instance.project_id
+
+
+@register
+class StatsRegistrationResource(AnnouncesProjectFacts, ExcelResource):
+    """统计入库清单 (三看一促): the statistics bureau's list, matched to the register and registered from.
+
+    A row is matched by its normalised 统一项目代码, else by its normalised project name when exactly one
+    project has it; a name match is listed in the preview's 提示 for the supervisor to confirm (confirming the
+    import confirms it). A matched project that has started and is not registered is registered through
+    `project_register` (a refusal is the row's problem: nothing is saved); one registered with another date or
+    code is a warning. Only supervisors import the list.
+    """
+
+    table = "stats_registrations"
+    title = "统计入库清单"
+    key_rule = "按统计编码匹配，已有的更新，没有的新增"
+    select_related = ("project",)
+    export_ordering = ("-registered_on", "stats_code")
+
+    project_code = column(StatsRegistration, "project_code", values.KeyWidget(CODE_RULE), width=26)
+    project_name = column(StatsRegistration, "project_name", width=30)
+    stats_code = column(StatsRegistration, "stats_code", width=18)
+    registered_on = column(StatsRegistration, "registered_on")
+    matched_by = column(StatsRegistration, "matched_by", readonly=True)
+    matched_project = column(StatsRegistration, "project", readonly=True, header="匹配的项目代码", width=26)
+
+    example = {
+        "project_code": "2101-220104-04-01-000001",
+        "project_name": "新能源汽车零部件产业园项目",
+        "stats_code": "220104-2021-0001",
+        "registered_on": datetime.date(2021, 6, 30),
+    }
+
+    class Meta:
+        model = StatsRegistration
+        import_id_fields = ("stats_code",)
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.matches: list[tuple[int, dict, StatsRegistration]] = []
+        self.notes: list[str] = []
+        header = self.fields["project_code"].column_name
+        codes = sorted({values.normalise_key(c) for c in dataset[header] if not values.is_blank(c)}) \
+            if header in dataset.headers else []
+        self.by_code = {}
+        for start in range(0, len(codes), 1000):
+            self.by_code.update((p.code, p) for p in Project.objects.filter(code__in=codes[start:start + 1000]))
+        self._by_name = None
+
+    def by_name(self) -> dict[str, Project | None]:
+        """Normalised name → the one project with it (None when several share it); read once, when needed."""
+        if self._by_name is None:
+            found: dict[str, Project | None] = {}
+            for project in Project.objects.only("pk", "code", "name", "actual_start", "registered_on",
+                                                "stats_code", "stage"):
+                key = values.normalise(project.name)
+                found[key] = None if key in found else project
+            self._by_name = found
+        return self._by_name
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        number = self.excel_row(kwargs.get("row_number") or 0)
+        project = self.by_code.get(instance.project_code) if instance.project_code else None
+        matched_by = StatsRegistration.MatchedBy.CODE if project else StatsRegistration.MatchedBy.NONE
+        if project is None and instance.project_name:
+            key = values.normalise(instance.project_name)
+            project = self.by_name().get(key)
+            if project is not None:
+                matched_by = StatsRegistration.MatchedBy.NAME
+                typed = f"统一项目代码“{instance.project_code}”在系统中没有，" if instance.project_code else "未填统一项目代码，"
+                self.notes.append(f"第{number}行：{typed}按项目名称匹配到“{project.name}”（{project.code}），"
+                                  "请核对；确认导入即确认此匹配。")
+            elif key in self.by_name():
+                self.notes.append(f"第{number}行：系统中有多个名为“{instance.project_name}”的项目，无法按名称匹配，"
+                                  "请填写统一项目代码。")
+        instance.project = project
+        instance.matched_by = matched_by
+        instance.listed_on = today()
+        if project is not None and project.registered_on is not None and (
+                project.registered_on != instance.registered_on or project.stats_code != instance.stats_code):
+            self.notes.append(
+                f"第{number}行：“{project.name}”已于{project.registered_on}入库（统计编码 {project.stats_code}），"
+                f"与清单（{instance.registered_on}，{instance.stats_code}）不一致，请核实。"
+            )
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        return False  # every row of a new list is matched again and dated (清单导入日期)
+
+    def check_row(self, instance, add) -> None:
+        if not is_supervisor(self.user):
+            add(NON_FIELD_ERRORS, "统计入库清单只能由督查（市级）用户导入。")
+
+    def check_scope(self, instance, add) -> None:
+        pass  # city-wide, supervisors only (check_row)
+
+    def get_bulk_update_fields(self):
+        return [*super().get_bulk_update_fields(), "project", "matched_by", "listed_on"]
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        super().save_instance(instance, is_create, row, **kwargs)
+        project = instance.project
+        if project is not None and project.actual_start is not None and project.registered_on is None:
+            self.matches.append((kwargs.get("row_number"), row, instance))
+
+    def after_import(self, dataset, result, **kwargs):
+        if not result.has_errors() and not result.has_validation_errors() and self.matches:
+            with services.announcements_held() as held:
+                for number, row, instance in self.matches:
+                    try:
+                        services.project_register(project=instance.project, on=instance.registered_on,
+                                                  stats_code=instance.stats_code, by=self.user)
+                    except ValidationError as exc:
+                        messages = exc.messages
+                        result.append_invalid_row(number, row, ValidationError({"registered_on": messages}))
+                    except PermissionDenied as exc:
+                        result.append_invalid_row(number, row, ValidationError({NON_FIELD_ERRORS: [str(exc)]}))
+            self.announced_ids.update(held)
+        super().after_import(dataset, result, **kwargs)
+
+    def warnings(self):
+        from config.excel.resources import Problem
+
+        sheet = getattr(self.dataset, "title", "") or self.title
+        return [*super().warnings(), *(Problem(sheet, None, "", None, note) for note in getattr(self, "notes", []))]

@@ -147,6 +147,11 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     example: ClassVar[dict[str, Any]] = {}  # attribute → value of the template's example row
     key_rule: ClassVar[str] = ""
     change_reason: ClassVar[str] = CHANGE_REASON  # the history reason of the rows this table writes
+    display_name: ClassVar[str] = ""  # how the admin's import form names this variant (default: the title)
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return cls.display_name or cls.title
 
     class Meta:
         skip_unchanged = True
