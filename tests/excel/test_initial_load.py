@@ -192,3 +192,25 @@ def test_an_initial_load_does_not_replay_a_project_already_moved_in_the_system(s
     report = import_file(InitialProjectResource, register_file(REGISTER[2:3]), user=supervisor)
     assert not report.saved
     assert "期初导入只用于尚未办理阶段的项目" in str(report.problems[0])
+
+
+def test_the_admin_offers_the_initial_load_to_supervisors_only_and_confirms_it(supervisor, clerk, chaoyang, login):
+    from tests.excel.test_admin_and_commands import CONFIRM_URL, IMPORT_URL, upload
+
+    assert "期初导入" not in login(clerk).get(IMPORT_URL).content.decode()
+    client = login(supervisor)
+    assert "期初导入（读取阶段" in client.get(IMPORT_URL).content.decode()
+    preview = client.post(IMPORT_URL, {"format": 0, "resource": 1, "import_file": upload(register_file())})
+    assert "新增 10 行" in preview.content.decode()
+    assert not Project.objects.exists()
+    done = client.post(CONFIRM_URL, {**preview.context["confirm_form"].initial}, follow=True)
+    assert done.status_code == 200
+    assert Project.objects.filter(stage=Stage.SUSPENDED).get().actual_start == D(2020, 6, 1)
+    assert Project.objects.get(code=REGISTER[2][0]).history.first().history_change_reason.startswith("期初导入：入库")
+
+
+def test_the_admin_preview_of_a_plain_import_shows_the_ignored_read_only_columns(supervisor, chaoyang, login):
+    from tests.excel.test_admin_and_commands import IMPORT_URL, upload
+
+    preview = login(supervisor).post(IMPORT_URL, {"format": 0, "resource": 0, "import_file": upload(register_file())})
+    assert "只读列“阶段”已忽略，如需期初导入请用 --initial" in preview.content.decode()
