@@ -87,11 +87,16 @@ def test_history_says_initial_load_and_who_with_each_replayed_step(supervisor, c
     steps = list(project.history.order_by("history_id").values_list("history_change_reason", "history_user__username"))
     assert steps == [
         ("期初导入", "supervisor"),
-        ("期初导入：转入前期", "supervisor"),
         ("期初导入：开工（2020-03-01）", "supervisor"),
         ("期初导入：竣工（2021-01-01）", "supervisor"),
         ("期初导入：入库（2020-05-01，统计编码 TJ-0006）", "supervisor"),
     ]
+
+
+def test_a_project_in_preparation_is_replayed_through_prepare(supervisor, chaoyang):
+    report = import_file(InitialProjectResource, register_file(REGISTER[1:2]), user=supervisor)
+    assert report.saved, report.problems
+    assert Project.objects.get().history.first().history_change_reason == "期初导入：转入前期"
 
 
 def test_suspension_and_cancellation_reasons_go_to_the_history(supervisor, chaoyang):
