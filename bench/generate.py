@@ -211,9 +211,9 @@ def generate(sizes: Sizes, *, stdout=print) -> dict[str, int]:
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA defer_foreign_keys = ON")
-        districts = Writer(District, ["id", "name", "short_name", "kind", "sort_order"])
-        for i, (name, short, kind, _code, _w) in enumerate(DISTRICTS, start=1):
-            districts.add(i, name, short, kind, i)
+        districts = Writer(District, ["id", "name", "short_name", "kind", "sort_order", "aliases", "area_codes"])
+        for i, (name, short, kind, code, _w) in enumerate(DISTRICTS, start=1):
+            districts.add(i, name, short, kind, i, "", code)
         districts.flush()
         units = Writer(Unit, ["id", "name", "short_name", "sort_order"])
         for i, (name, short) in enumerate(UNITS, start=1):

@@ -101,6 +101,11 @@ def scope_of(user) -> Scope:
     return scope
 
 
+def is_supervisor(user) -> bool:
+    """Whether `user` sees the whole city (a supervisor, a superuser or the system)."""
+    return scope_of(user).sees_all
+
+
 def _compute_scope(user) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope()

@@ -44,6 +44,7 @@ from .models import (
     ReminderLog,
     StartCondition,
     StartConditionType,
+    stats_list_note,
 )
 
 DISTRICT_FILTER = ("project__district", admin.RelatedOnlyFieldListFilter)
@@ -88,7 +89,7 @@ class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Tran
     resource_classes = [resources.LedgerEntryResource]
     list_display = [
         "project_code", "project_name", "district", "kind", "light_badge", "status_badge", "since",
-        "cause_category", "responsible_unit", "opened_on", "closed_on", "close_reason",
+        "cause_category", "responsible_unit", "opened_on", "closed_on", "close_reason", "stats_list",
     ]
     list_display_links = ["project_code", "project_name"]
     list_filter = ["kind", "status", light_filter(LEDGER_ENTRY_LIGHT), "cause_category", DISTRICT_FILTER, UNIT_FILTER, "close_reason"]
@@ -114,7 +115,11 @@ class LedgerEntryAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Tran
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_light()
+        return super().get_queryset(request).with_light().with_stats_list()
+
+    @admin.display(description="统计局清单")
+    def stats_list(self, obj):
+        return stats_list_note(obj) or "—"
 
     def has_add_permission(self, request):
         return False  # entries open by themselves (services.ledgers_sync)

@@ -339,6 +339,7 @@ def open_entries(*, year: int, user, kind: str | None = None, district_id: int |
     return (
         entries.annotate(light=LEDGER_ENTRY_LIGHT.expression(day, finished=False))
         .annotate(rank=rank_expression())
+        .with_stats_list()
         .select_related("project", "project__district", "responsible_unit", "project__responsible_unit")
         .order_by("rank", "since", "kind", "project__code")
     )

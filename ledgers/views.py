@@ -22,6 +22,7 @@ from projects.selectors import as_of
 
 from . import selectors
 from .choices import LedgerKind, ProblemStatus
+from .models import stats_list_note
 
 
 def _unit(unit) -> str:
@@ -46,8 +47,8 @@ def ledger_overview(request):
 
     def entry_row(e):
         return [
-            Link(e.project.name, e.project.get_absolute_url()), e.project.district.name, e.get_kind_display(),
-            e.since, e.get_cause_category_display(), _unit(e.responsible_unit or e.project.responsible_unit),
+            Link(e.project.name, e.project.get_absolute_url()), e.project.district.name,
+            " · ".join(filter(None, [e.get_kind_display(), stats_list_note(e)])), e.since, e.get_cause_category_display(), _unit(e.responsible_unit or e.project.responsible_unit),
             e.due_date, e.light, Link("填报", reverse("admin:ledgers_ledgerentry_change", args=[e.pk])),
         ]
 

@@ -22,7 +22,7 @@ from config.admin import (
 from config.dates import add_months, today
 from config.excel.admin import ExcelAdminMixin
 
-from . import resources, services
+from . import reconciliation, resources, selectors, services
 from .choices import REPORT_STATUS_COLOURS, STAGE_COLOURS, Tier
 from .forms import CompleteForm, ReasonForm, RegisterForm, StartForm
 from .models import (
@@ -33,6 +33,7 @@ from .models import (
     MonthlyReport,
     Project,
     SitePhoto,
+    StatsRegistration,
     TaskForce,
     TaskForceMember,
     Unit,
@@ -80,9 +81,9 @@ class RegisteredFilter(admin.SimpleListFilter):
 
 @admin.register(District)
 class DistrictAdmin(ScopedAdmin):
-    list_display = ["name", "short_name", "kind", "sort_order", "email"]
+    list_display = ["name", "short_name", "aliases", "area_codes", "kind", "sort_order", "email"]
     list_filter = ["kind"]
-    search_fields = ["name", "short_name"]
+    search_fields = ["name", "short_name", "aliases"]
     ordering = ["sort_order"]
 
 
@@ -367,6 +368,73 @@ class LandSupplyAdmin(ExcelAdminMixin, VersionedAdminMixin, ScopedAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:projects_project_change", args=[obj.project_id]), obj.project.name
         )
+
+
+@admin.register(StatsRegistration)
+class StatsRegistrationAdmin(ExcelAdminMixin, VersionedAdminMixin, ScopedAdmin):
+    """统计入库清单 (三看一促): imported from the bureau's sheet; the 对账结果 page lists the four outcomes."""
+
+    status_page = "home"
+    resource_classes = [resources.StatsRegistrationResource]
+    import_export_change_list_template = "projects/statsregistration_change_list.html"
+    list_display = ["stats_code", "project_code", "project_name", "registered_on", "matched_by", "project_link",
+                    "listed_on"]
+    list_filter = ["matched_by", "listed_on"]
+    list_select_related = ["project"]
+    search_fields = ["stats_code", "project_code", "project_name", "project__code", "project__name"]
+    date_hierarchy = "registered_on"
+    readonly_fields = ["project", "matched_by", "listed_on"]
+
+    @admin.display(description="匹配的项目")
+    def project_link(self, obj):
+        if obj.project is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:projects_project_change", args=[obj.project_id]), obj.project.name
+        )
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path("reconciliation/", self.admin_site.admin_view(self.reconciliation_view),
+                 name="projects_statsregistration_reconciliation"),
+            path("reconciliation/<slug:outcome>.xlsx", self.admin_site.admin_view(self.reconciliation_download),
+                 name="projects_statsregistration_reconciliation_download"),
+        ] + super().get_urls()
+
+    def reconciliation_view(self, request):
+        from django.template.response import TemplateResponse
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        lists = []
+        for outcome, (title, columns, rows_of) in reconciliation.OUTCOMES.items():
+            queryset = rows_of(request.user)
+            lists.append({"outcome": outcome, "title": title, "columns": columns, "count": queryset.count(),
+                          "rows": [reconciliation.row(outcome, obj) for obj in queryset[:50]]})
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "三看一促对账结果",
+                   "lists": lists, "listed_on": selectors.latest_stats_list()}
+        return TemplateResponse(request, "projects/stats_reconciliation.html", context)
+
+    def reconciliation_download(self, request, outcome):
+        import tempfile
+
+        from django.http import Http404
+
+        from config.excel.admin import _xlsx_response
+        from config.excel.files import Column, write_table
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if outcome not in reconciliation.OUTCOMES:
+            raise Http404
+        title, columns, rows_of = reconciliation.OUTCOMES[outcome]
+        tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+        tmp.close()
+        rows = (reconciliation.row(outcome, obj) for obj in rows_of(request.user).iterator(chunk_size=2000))
+        write_table(tmp.name, title=title[:31], columns=[Column(c, 20) for c in columns], rows=rows)
+        return _xlsx_response(tmp.name, f"三看一促-{title}-{today():%Y%m%d}.xlsx")
 
 
 @admin.register(InvestmentIndicator)

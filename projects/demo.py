@@ -65,6 +65,16 @@ DISTRICTS = [
     ("公主岭市", "公主岭", DistrictKind.COUNTY, "220184", 5),
 ]
 
+# What the city's sheets call the districts besides their names and short names (District.aliases).
+ALIASES = {
+    "南关区": "长春市南关区", "宽城区": "长春市宽城区", "朝阳区": "长春市朝阳区", "二道区": "长春市二道区",
+    "绿园区": "长春市绿园区", "双阳区": "长春市双阳区", "九台区": "长春市九台区",
+    "长春新区": "高新区、长春高新区", "长春经开区": "经开区、经济技术开发区、长春经济技术开发区",
+    "长春汽开区": "汽开区、汽车经济技术开发区、长春汽车经济技术开发区", "净月高新区": "净月区、净月开发区",
+    "莲花山度假区": "莲花山生态旅游度假区", "中韩示范区": "中韩（长春）国际合作示范区",
+    "榆树市": "长春市榆树市", "德惠市": "长春市德惠市", "农安县": "长春市农安县",
+}
+
 UNITS = [
     ("长春市发展和改革委员会", "市发改委"),
     ("长春市规划和自然资源局", "市规自局"),
@@ -377,9 +387,12 @@ def load(*, stdout=None) -> bool:
     builder = DemoBuilder()
     rng = builder.rng
     districts = {}
-    for order, (name, short, kind, _area, _w) in enumerate(DISTRICTS):
+    for order, (name, short, kind, area, _w) in enumerate(DISTRICTS):
         districts[name] = District.objects.create(
-            name=name, short_name=short, kind=kind, sort_order=order, email=f"xmb-{order:02d}@changchun.example"
+            name=name, short_name=short, kind=kind, sort_order=order, email=f"xmb-{order:02d}@changchun.example",
+            aliases=ALIASES.get(name, ""),
+            # City-wide projects (市直) may carry any of the city's area codes: only districts are checked.
+            area_codes="" if kind == DistrictKind.CITY else area,
         )
     units = {}
     for order, (name, short) in enumerate(UNITS):

@@ -7,6 +7,8 @@ the transition's permission, saves inside a transaction and announces the change
 from __future__ import annotations
 
 import datetime
+import re
+import unicodedata
 from decimal import Decimal
 
 from concurrency.fields import AutoIncVersionField
@@ -39,7 +41,7 @@ from .choices import (
     TaskForceLevel,
     Tier,
 )
-from .codes import project_code_validator
+from .codes import area_of, project_code_validator
 
 
 class District(models.Model):
@@ -50,6 +52,14 @@ class District(models.Model):
     kind = models.CharField("类型", max_length=10, choices=DistrictKind.choices)
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
     email = models.EmailField("提醒邮箱", blank=True, help_text="接收逾期提醒的邮箱。")
+    aliases = models.CharField(
+        "别名", max_length=200, blank=True,
+        help_text="表格中常用的其他叫法，以顿号分隔，如“经开区、长春经开区”；导入时与名称、简称同样识别。",
+    )
+    area_codes = models.CharField(
+        "行政区划代码", max_length=100, blank=True,
+        help_text="6位区划代码，多个以顿号分隔，如“220104”；本属地项目的统一项目代码地区段须是其中之一（不填则不检查）。",
+    )
     history = HistoricalRecords()
 
     scope_district = "pk"
@@ -63,6 +73,24 @@ class District(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_list(self.aliases)
+
+    @property
+    def area_code_list(self) -> list[str]:
+        return split_list(self.area_codes)
+
+    def clean(self) -> None:
+        bad = [code for code in self.area_code_list if not re.fullmatch(r"\d{6}", code)]
+        if bad:
+            raise ValidationError({"area_codes": f"区划代码应为6位数字：{'、'.join(bad)}。"})
+
+
+def split_list(text: str) -> list[str]:
+    """A list a person typed in one field: separated by 、 , ， ; ； or spaces."""
+    return [part for part in re.split(r"[、,，;；\s]+", unicodedata.normalize("NFKC", text or "")) if part]
 
 
 class Unit(models.Model):
@@ -228,6 +256,7 @@ class Project(StateModel):
     scope_district = "district"
     scope_units = ("responsible_unit",)
     sheet_lookup = ("code", None)  # typed by 统一项目代码 in Excel sheets (config.excel.columns)
+    sheet_keys = ("code", "stats_code")  # normalised (NFKC, no spaces) when read from a sheet
     objects = models.Manager.from_queryset(ProjectQuerySet)()
 
     class Meta:
@@ -291,6 +320,12 @@ class Project(StateModel):
             errors["follow_up_person"] = "招商引资项目须明确跟进责任人（“有人跟”）。"
         if self.signing_date and self.signing_date > today():
             errors["signing_date"] = "签约日期不能晚于今天。"
+        area = area_of(self.code)
+        district = self.district if self.district_id else None
+        if area and district is not None and district.area_code_list and area not in district.area_code_list:
+            errors["code"] = (
+                f"统一项目代码的地区段“{area}”不属于{district.name}（其区划代码为{'、'.join(district.area_code_list)}）。"
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -575,6 +610,7 @@ class LandSupply(models.Model):
     version = AutoIncVersionField("版本")
     history = HistoricalRecords(excluded_fields=["version"])
 
+    sheet_keys = ("parcel_code",)  # normalised (NFKC, no spaces) when read from a sheet
     scope_district = "district"
     scope_units = ("project__responsible_unit",)
     objects = ScopedManager()
@@ -635,3 +671,49 @@ class InvestmentIndicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年1–{self.month}月 {self.growth_pct}%"
+
+
+class StatsRegistration(models.Model):
+    """统计入库清单: one row of the statistics bureau's list of registered projects (三看一促 reconciliation).
+
+    Each import matches its rows to the register, by the normalised 统一项目代码, else by the normalised
+    project name (a name match is shown for confirmation in the preview); a matched, started project that is
+    not registered yet is registered through `project_register`. What is left to chase is read live by the
+    selectors in `projects.selectors` (list on the bureau's list but not started here, registered with another
+    date or code, started here but missing from the list).
+    """
+
+    class MatchedBy(models.TextChoices):
+        CODE = "code", "按统一项目代码"
+        NAME = "name", "按项目名称"
+        NONE = "", "未匹配"
+
+    project_code = models.CharField("统一项目代码", max_length=30, blank=True)
+    project_name = models.CharField("项目名称", max_length=200)
+    stats_code = models.CharField("统计编码", max_length=30, unique=True)
+    registered_on = models.DateField("入库日期")
+    project = models.ForeignKey(Project, verbose_name="匹配的项目", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="stats_registrations", editable=False)
+    matched_by = models.CharField("匹配方式", max_length=8, choices=MatchedBy.choices, blank=True, editable=False)
+    listed_on = models.DateField("清单导入日期", default=today, editable=False,
+                                 help_text="最近一次在统计局清单中出现的日期。")
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    # The bureau's list is city-wide: supervisors import it; a clerk reads the rows of their district's projects.
+    scope_district = "project__district"
+    scope_units = ("project__responsible_unit",)
+    sheet_keys = ("project_code", "stats_code")
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "统计入库清单"
+        ordering = ["-registered_on", "stats_code"]
+        indexes = [models.Index(fields=["listed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_name}（统计编码 {self.stats_code}）"
+
+    def clean(self) -> None:
+        if self.registered_on and self.registered_on > today():
+            raise ValidationError({"registered_on": "入库日期不能晚于今天。"})

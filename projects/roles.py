@@ -29,6 +29,10 @@ for model in REGISTER:
 grant(Role.SUPERVISOR, "projects", "project", extra=(
     "prepare_project", "start_project", "suspend_project", "resume_project", "complete_project", "cancel_project",
     "register_project"))
+# 统计入库清单 (三看一促): the supervisors import the bureau's list; clerks read their projects' rows.
+grant(Role.SUPERVISOR, "projects", "statsregistration", VIEW, ADD, CHANGE, DELETE)
+grant(Role.DISTRICT_CLERK, "projects", "statsregistration", VIEW)
+grant(Role.UNIT_CLERK, "projects", "statsregistration", VIEW)
 grant(Role.SUPERVISOR, "projects", "monthlyreport", extra=("submit_monthlyreport", "approve_monthlyreport"))
 grant(Role.SUPERVISOR, "projects", "userprofile", VIEW, ADD, CHANGE)
 grant(Role.SUPERVISOR, "auth", "user", VIEW, ADD, CHANGE)

@@ -35,7 +35,16 @@ from config.lights import Light
 
 from .choices import TIER_FLOORS_WAN, Industry, LandUse, PlanKind, Tier
 from .lights import BEHIND_SCHEDULE_LIGHT
-from .models import AnnualPlanEntry, District, InvestmentIndicator, LandSupply, MonthlyReport, Project, built_in_q
+from .models import (
+    AnnualPlanEntry,
+    District,
+    InvestmentIndicator,
+    LandSupply,
+    MonthlyReport,
+    Project,
+    StatsRegistration,
+    built_in_q,
+)
 
 REPORTED_TIERS = [Tier.W5000, Tier.Y1, Tier.Y10, Tier.Y50, Tier.Y100]
 
@@ -400,3 +409,48 @@ def monthly_series(project, *, year: int) -> dict[str, object]:
     planned = plan["planned_investment"] if plan else None
     return {"year": year, "rows": rows, "plan_investment_wan": planned,
             "plan_kind": plan["kind"] if plan else None}
+
+
+# --- 三看一促: the statistics bureau's list against the register (StatsRegistration) ----------------------
+
+
+def latest_stats_list() -> datetime.date | None:
+    """The date the bureau's list was last imported (None before the first list)."""
+    return StatsRegistration.objects.aggregate(last=Max("listed_on"))["last"]
+
+
+def registrations_in_agreement(*, user):
+    """On the list, matched to a started project registered with the list's date and code (incl. by this import)."""
+    return (StatsRegistration.objects.for_user(user).select_related("project", "project__district")
+            .filter(project__actual_start__isnull=False, project__registered_on=F("registered_on"),
+                    project__stats_code=F("stats_code")))
+
+
+def registration_mismatches(*, user):
+    """On the list, matched to a project registered with another date or code: to be checked (a warning)."""
+    return (StatsRegistration.objects.for_user(user).select_related("project", "project__district")
+            .filter(project__registered_on__isnull=False)
+            .exclude(project__registered_on=F("registered_on"), project__stats_code=F("stats_code")))
+
+
+def unstarted_on_bureau_list(*, user=None):
+    """On the bureau's list but not started here (or not in the register at all): a supervisor's 待办 item,
+    done when the project starts (or the list is corrected). `user` None is the whole city."""
+    rows = StatsRegistration.objects.all() if user is None else StatsRegistration.objects.for_user(user)
+    return (rows.select_related("project", "project__district")
+            .filter(Q(project__isnull=True) | Q(project__actual_start__isnull=True))
+            .exclude(project__stage="cancelled"))
+
+
+def started_missing_from_stats_list(*, user, on: datetime.date | None = None):
+    """Started here at least LIGHTS['not_registered_yellow_days'] (30) days before `on`, not registered, not
+    cancelled, and missing from the bureau's list: they stay on the 已开工未入库 ledger. Empty before any list."""
+    if latest_stats_list() is None:
+        return Project.objects.none()
+    on = on or today()
+    since = on - datetime.timedelta(days=settings.LIGHTS["not_registered_yellow_days"])
+    return (Project.objects.for_user(user).select_related("district")
+            .filter(actual_start__lte=since, registered_on__isnull=True)
+            .exclude(stage="cancelled")
+            .exclude(pk__in=StatsRegistration.objects.filter(project__isnull=False).values("project_id"))
+            .order_by("actual_start", "code"))

@@ -7,6 +7,8 @@ user, and announces what other apps care about after commit (projects.signals). 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -14,13 +16,31 @@ from django.db import transaction
 
 from config.dates import today
 from config.scoping import ensure_can_change, history_user
-from config.workflow import TransitionRefused, require_perm, run_transition
+from config.workflow import TransitionRefused, history_reason, require_perm, run_transition
 
 from .models import MonthlyReport, Project
 from .signals import project_facts_changed, project_registered, project_started
 
+_held: contextvars.ContextVar[set | None] = contextvars.ContextVar("held_announcements", default=None)
+
+
+@contextlib.contextmanager
+def announcements_held():
+    """Within, the services announce nothing; yields the set of project ids they would have announced, for the
+    caller to announce once (the initial load replays 10,000 projects: the ledgers sync once, not per row)."""
+    held: set[int] = set()
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
 
 def _announce(signal, project: Project, by) -> None:
+    held = _held.get()
+    if held is not None:
+        held.add(project.pk)
+        return
     ids = [project.pk]
     transaction.on_commit(lambda: signal.send(sender=Project, project_ids=ids, by=by))
 
@@ -99,7 +119,7 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
         project.registered_on = on
         project.stats_code = stats_code
         project._history_user = history_user(by)
-        project._change_reason = f"入库（{on}，统计编码 {stats_code}）"
+        project._change_reason = history_reason(f"入库（{on}，统计编码 {stats_code}）")
         project.save(update_fields=["registered_on", "stats_code", "updated_at"])
     _announce(project_registered, project, by)
     return project

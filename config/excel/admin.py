@@ -23,6 +23,8 @@ from import_export.formats import base_formats
 from import_export.forms import ImportForm
 from import_export.results import RowResult
 
+from config.scoping import is_supervisor
+
 from .files import ExcelFileError, check_size, check_xlsx
 from .tables import export_file, template_file
 
@@ -74,8 +76,19 @@ class ExcelAdminMixin(ImportExportMixin):
     def excel_resource(self):
         return self.resource_classes[0]
 
+    def get_import_resource_classes(self, request):
+        """The table's resource, and for supervisors its initial load (期初导入) when it has one: the import
+        form then offers both, and the confirm step runs the one chosen."""
+        classes = [self.excel_resource]
+        initial = getattr(self.excel_resource, "initial_resource", None)
+        if initial is not None and is_supervisor(request.user):
+            classes.append(initial)
+        return classes
+
     def get_import_formats(self):
-        return [excel_format(self.excel_resource)]
+        # Read with the widest variant's columns (the initial load's reasons); the plain import ignores them.
+        reader = getattr(self.excel_resource, "initial_resource", None) or self.excel_resource
+        return [excel_format(reader)]
 
     def get_export_formats(self):
         return [excel_format(self.excel_resource)]
@@ -123,6 +136,7 @@ class ExcelAdminMixin(ImportExportMixin):
         result = context.get("result")
         if result is not None:
             context["excel_problems"] = getattr(result, "problems", [])
+            context["excel_warnings"] = getattr(result, "warnings", [])
             context["excel_totals"] = {
                 "new": result.totals[RowResult.IMPORT_TYPE_NEW],
                 "updated": result.totals[RowResult.IMPORT_TYPE_UPDATE],
@@ -144,6 +158,8 @@ class ExcelAdminMixin(ImportExportMixin):
         return super().process_result(result, request)
 
     def add_success_message(self, result, request):
+        for warning in getattr(result, "warnings", []):
+            messages.warning(request, f"提示：{warning}")
         totals = result.totals
         messages.success(
             request,

@@ -16,6 +16,8 @@ def column(model, attribute: str, widget=None, *, readonly: bool = False, header
     for part in attribute.split("__"):
         model_field = target._meta.get_field(part)
         target = model_field.related_model or target
+    if widget is None and "__" not in attribute and attribute in getattr(model, "sheet_keys", ()):
+        widget = values.KeyWidget()
     result = Field(
         attribute=attribute,
         column_name=str(header or model_field.verbose_name),
@@ -32,7 +34,8 @@ def lookup_widget(model) -> Widget:
     """How a row of `model` is typed in a sheet, as the model declares it:
 
         sheet_lookup = ("code", None)       # by its unique `code` (a project by 统一项目代码)
-        sheet_lookup = ("name", "朝阳区")    # by its name or short name, with an example for the template
+        sheet_lookup = ("name", "朝阳区")    # by its name, short name or alias (`alias_list`), with an example
+        sheet_keys = ("code",)              # (on the model) text columns that are codes: normalised, see KeyWidget
     """
     how = getattr(model, "sheet_lookup", None)
     if how is None:

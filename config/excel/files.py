@@ -93,23 +93,71 @@ def header_key(text: Any) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
 
 
-def _merged_ranges(sheet) -> list[str]:
-    """Merged ranges of a read-only sheet, read from its XML (read-only mode does not expose them)."""
-    refs = []
+def _layout(sheet) -> tuple[list[str], set[int]]:
+    """Merged ranges and hidden rows (by a filter, or by hand) of a read-only sheet, read from its XML
+    (read-only mode exposes neither)."""
+    refs, hidden = [], set()
     for _event, node in SafeET.iterparse(sheet._get_source(), events=("end",)):
         if node.tag == f"{_SHEET_NS}mergeCell":
             refs.append(node.get("ref"))
         elif node.tag == f"{_SHEET_NS}row":
+            if node.get("hidden") in ("1", "true") and node.get("r", "").isdigit():
+                hidden.add(int(node.get("r")))
             node.clear()
-    return refs
+    return refs, hidden
 
 
-def read_table(data: bytes, *, columns: list[str], required: list[str], sheet_title: str) -> tablib.Dataset:
+_TOTAL_ROW = re.compile(r"^(?:本页|全市|总)?(?:合计|小计|总计)[:：]?")
+
+
+def total_label(values) -> str:
+    """“合计”/“小计”/“总计” when a row is a total row (its first filled cell says so), else ""."""
+    for value in values:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, str):
+            match = _TOTAL_ROW.match(header_key(value))
+            return match.group(0).rstrip(":：") if match else ""
+        return ""
+    return ""
+
+
+def _pick_sheet(book, sheet_title: str):
+    """The visible sheet titled `sheet_title`, else the first visible sheet. Hidden sheets are never read:
+    a hidden sheet of stale numbers must not win over the one the clerk sees."""
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    for ws in visible:
+        if ws.title == sheet_title:
+            return ws
+    hidden = [ws.title for ws in book.worksheets if ws.sheet_state != "visible"]
+    if sheet_title in hidden:
+        raise ExcelFileError(
+            f"工作表“{sheet_title}”是隐藏的工作表，隐藏的工作表不会被导入。"
+            "请在 Excel 中取消隐藏（右键工作表标签 → 取消隐藏），或把数据放在可见的工作表中。"
+        )
+    if not visible:
+        raise ExcelFileError("文件中没有可见的工作表：隐藏的工作表（" + "、".join(f"“{t}”" for t in hidden) + "）不会被导入。")
+    return visible[0]
+
+
+@dataclass
+class Note:
+    """Something the clerk should know about the file that does not stop the import (a skipped 合计 row)."""
+
+    row: int | None
+    message: str
+
+
+def read_table(data: bytes, *, columns: list[str], required: list[str], sheet_title: str,
+               expected: list[str] = ()) -> tablib.Dataset:
     """The clerk's table as a Dataset with the canonical `columns` as headers.
 
-    The sheet is the one titled `sheet_title`, else the first. The header row is the first of the first 20
-    rows that holds every `required` column; rows above it (titles) and blank rows are skipped. The
-    dataset carries `.title` (the sheet) and `.row_numbers` (each data row's row number in Excel).
+    The sheet is the visible one titled `sheet_title`, else the first visible one. The header row is the
+    first of the first 20 rows that holds every `required` column; rows above it (titles), blank rows and
+    合计/小计 rows are skipped. Every `expected` column must be in the header, else the missing one is named
+    with the headers that were not recognised. The dataset carries `.title` (the sheet), `.row_numbers`
+    (each data row's row number in Excel) and `.notes` (skipped total rows, rows hidden by a filter, headers
+    that were ignored).
     """
     check_xlsx(data)
     try:
@@ -117,7 +165,7 @@ def read_table(data: bytes, *, columns: list[str], required: list[str], sheet_ti
     except Exception:
         raise ExcelFileError("无法读取该 Excel 文件，文件可能已损坏或被加密。") from None
     try:
-        sheet = book[sheet_title] if sheet_title in book.sheetnames else book.worksheets[0]
+        sheet = _pick_sheet(book, sheet_title)
         canonical = {header_key(c): c for c in columns}
         rows = sheet.iter_rows(values_only=True)
         header_row, header_cells = 0, None
@@ -134,7 +182,8 @@ def read_table(data: bytes, *, columns: list[str], required: list[str], sheet_ti
                 + "、".join(f"“{c}”" for c in required)
                 + "。请使用下载的模板。"
             )
-        for ref in _merged_ranges(sheet):
+        merged, hidden_rows = _layout(sheet)
+        for ref in merged:
             _min_col, min_row, _max_col, max_row = range_boundaries(ref)
             if min_row <= header_row <= max_row:
                 raise ExcelFileError(
@@ -142,25 +191,51 @@ def read_table(data: bytes, *, columns: list[str], required: list[str], sheet_ti
                     "请取消合并，每列只保留一个列名后再导入。"
                 )
         positions: dict[str, int] = {}
+        unknown: list[str] = []
         for index, value in enumerate(header_cells):
             name = canonical.get(header_key(value))
             if name is None:
+                if header_key(value):
+                    unknown.append(str(value).strip())
                 continue  # columns the table does not know (notes, 序号) are ignored
             if name in positions:
                 raise ExcelFileError(f"工作表“{sheet.title}”表头中“{name}”列出现了两次。")
             positions[name] = index
+        missing = [c for c in expected if c not in positions]
+        if missing:
+            found = "；表头中未识别的列：" + "、".join(f"“{u}”" for u in unknown) if unknown else ""
+            raise ExcelFileError(
+                f"工作表“{sheet.title}”第{header_row}行（表头）中"
+                + "、".join(f"没有找到列“{c}”" for c in missing)
+                + f"{found}。请把列名改为模板中的列名（如“{missing[0]}”）。"
+            )
+        notes = []
+        if unknown:
+            notes.append(Note(header_row, "以下列不是本表的列，导入时忽略：" + "、".join(f"“{u}”" for u in unknown) + "。"))
         headers = list(positions)
         dataset = tablib.Dataset(headers=headers, title=sheet.title)
         dataset.row_numbers = []
+        dataset.notes = notes
         max_rows = limit("EXCEL_MAX_ROWS")
+        hidden_data_rows = []
         for number, values in enumerate(rows, start=header_row + 1):
             picked = [values[i] if i < len(values) else None for i in positions.values()]
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in picked):
                 continue  # blank rows, typically trailing ones
+            label = total_label(values)
+            if label:
+                notes.append(Note(number, f"第{number}行是“{label}”行，不是项目数据，已跳过。"))
+                continue
             if len(dataset) >= max_rows:
                 raise ExcelFileError(f"一次最多导入 {max_rows} 行，请分成几个文件。")
             dataset.append(picked)
             dataset.row_numbers.append(number)
+            if number in hidden_data_rows or number in hidden_rows:
+                hidden_data_rows.append(number)
+        if hidden_data_rows:
+            listed = "、".join(str(n) for n in hidden_data_rows[:20]) + ("等" if len(hidden_data_rows) > 20 else "")
+            notes.append(Note(hidden_data_rows[0], f"第{listed}行被筛选或隐藏（共{len(hidden_data_rows)}行），"
+                                                   "这些行也会导入；如不想导入，请删除这些行。"))
         return dataset
     finally:
         book.close()

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from import_export import resources
 from import_export.fields import Field
 from import_export.results import RowResult
@@ -34,6 +35,9 @@ from .files import Column, ExcelFileError, read_table
 from .loader import NaturalKeyLoader
 
 CHANGE_REASON = "Excel导入"
+VERSION_FIELD = "excel_version"
+VERSION_HEADER = "版本"
+VERSION_RULE = "导出时系统填写，请勿修改；用于发现导出后他人已修改的记录。新增的行留空。"
 
 GENERAL_RULES = [
     "表头行可以不在第一行：表头上方的标题行、表格下方的空白行都会被忽略；表头单元格不能合并。",
@@ -43,6 +47,8 @@ GENERAL_RULES = [
     "只能导入您管辖范围内的数据；其他属地的行会被列为错误，不会新增或修改。",
     "标为“只读”的列只在导出时提供参考，导入时忽略（如阶段、实际开工日期，须在系统中按流程办理）。",
     "每一次导入的修改都记录在历史中，记录导入人。",
+    "“版本”列由导出时填写：如果导出后该记录已在系统中被修改，这一行会被拒绝，请重新导出后再改。新增的行不填版本。",
+    "隐藏的工作表不会被导入；“合计”“小计”行会被跳过；被筛选隐藏的行仍会导入，并会提示。",
 ]
 
 
@@ -76,6 +82,7 @@ class ImportReport:
     unchanged: int = 0
     saved: bool = False
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -108,13 +115,26 @@ class _ColumnsInOrder(resources.ModelDeclarativeMetaclass):
     """Only the declared columns, in the order declared (import-export would add every model field)."""
 
     def __new__(cls, name, bases, attrs):
-        declared = [key for key, value in attrs.items() if isinstance(value, Field)]
         meta = attrs.get("Meta")
-        if declared and meta is not None and not hasattr(meta, "fields"):
-            meta.fields = tuple(declared)
+        model = getattr(meta, "model", None)
+        version = getattr(getattr(model, "_concurrencymeta", None), "field", None)
+        if version is not None and VERSION_FIELD not in attrs and any(isinstance(v, Field) for v in attrs.values()):
+            # Every exported row carries its version, so an older file cannot overwrite newer edits.
+            attrs[VERSION_FIELD] = Field(attribute=version.name, column_name=VERSION_HEADER,
+                                         widget=values.IntegerWidget(rule=VERSION_RULE), readonly=True)
+            attrs[VERSION_FIELD].required, attrs[VERSION_FIELD].width = False, 8
+            attrs[VERSION_FIELD].help_text = ""
+        declared = [key for key, value in attrs.items() if isinstance(value, Field)]
+        # A subclass keeps its base's columns, then adds its own (the initial load's 停缓建原因 …).
+        inherited = [key for base in bases for key in getattr(base, "fields", {})]
+        if declared and meta is not None and "fields" not in vars(meta):
+            meta.fields = tuple(dict.fromkeys([*inherited, *declared]))
         new_class = super().__new__(cls, name, bases, attrs)
         if declared:
-            new_class.fields = OrderedDict((key, new_class.fields[key]) for key in declared)
+            order = [key for key in dict.fromkeys([*inherited, *declared]) if key != VERSION_FIELD]
+            if VERSION_FIELD in new_class.fields:
+                order.append(VERSION_FIELD)
+            new_class.fields = OrderedDict((key, new_class.fields[key]) for key in order if key in new_class.fields)
         return new_class
 
 
@@ -127,6 +147,12 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     export_ordering: ClassVar[tuple[str, ...]] = ("pk",)
     example: ClassVar[dict[str, Any]] = {}  # attribute → value of the template's example row
     key_rule: ClassVar[str] = ""
+    change_reason: ClassVar[str] = CHANGE_REASON  # the history reason of the rows this table writes
+    display_name: ClassVar[str] = ""  # how the admin's import form names this variant (default: the title)
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return cls.display_name or cls.title
 
     class Meta:
         skip_unchanged = True
@@ -181,7 +207,9 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     @classmethod
     def read(cls, data: bytes):
         """The dataset of an uploaded file (raises ExcelFileError)."""
-        return read_table(data, columns=cls.column_names(), required=cls.key_columns(), sheet_title=cls.title)
+        expected = [f.column_name for f in cls.fields.values() if getattr(f, "required", False)]
+        return read_table(data, columns=cls.column_names(), required=cls.key_columns(), sheet_title=cls.title,
+                          expected=expected)
 
     @classmethod
     def columns(cls) -> list[Column]:
@@ -218,6 +246,53 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
         if not new:
             # What is stored, before the file's values are set: for rules on what a file may change (`changed`).
             instance._excel_stored = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+        self.note_readonly(instance, row, kwargs.get("row_number"))
+
+    #: Appended to the warning about a read-only column whose value differs (e.g. how to load it instead).
+    readonly_hint: ClassVar[str] = ""
+
+    def note_readonly(self, instance, row, number) -> None:
+        """A read-only column (阶段, 实际开工日期 …) is never imported; where the file's value differs from what
+        is stored, remember the row, so that the report warns by column instead of dropping it silently."""
+        if not hasattr(self, "readonly_diffs"):
+            self.readonly_diffs: dict[str, list[int]] = {}
+        for name, f in self.fields.items():
+            if not f.readonly or name == VERSION_FIELD or "__" in f.attribute or f.column_name not in row:
+                continue
+            typed = row[f.column_name]
+            if values.is_blank(typed):
+                continue
+            try:
+                stored = getattr(instance, f.attribute)
+                differs = f.widget.clean(typed) != (stored if stored is not None else "")
+            except (ValueError, ValidationError, AttributeError, TypeError):
+                differs = True
+            if differs:
+                self.readonly_diffs.setdefault(f.column_name, []).append(self.excel_row(number) if number else 0)
+
+    def stale_version(self, instance) -> str:
+        """Why this row's file is older than what is stored ("" when it is not, or carries no version)."""
+        f = self.fields.get(VERSION_FIELD)
+        row = getattr(instance, "_excel_row", None)
+        if f is None or instance._state.adding or row is None or values.is_blank(row.get(VERSION_HEADER)):
+            return ""
+        try:
+            typed = f.widget.clean(row[VERSION_HEADER])
+        except ValueError:
+            return "“版本”列的值不是导出时的版本号，请重新导出后再改。"
+        stored = self._version_field()
+        if typed is None or typed >= (getattr(instance, "_excel_stored", {}).get(stored.attname) or 0):
+            return ""
+        last = instance.history.select_related("history_user").first() if hasattr(instance, "history") else None
+        when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M") if last else "导出后"
+        who = ""
+        if last is not None and last.history_user is not None:
+            who = last.history_user.get_full_name() or last.history_user.get_username()
+        return f"该记录已于{when}被{who or '他人'}修改，请重新导出后再改。"
+
+    def import_instance(self, instance, row, **kwargs):
+        instance._excel_row = row
+        super().import_instance(instance, row, **kwargs)
 
     @staticmethod
     def changed(instance, name: str) -> bool:
@@ -256,6 +331,9 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             if len(rows) > 1:
                 excel_rows = "、".join(str(self.excel_row(i)) for i in rows)
                 add(first_key, f"文件中第{excel_rows}行是同一条{noun}，请只保留一行。")
+        stale = self.stale_version(instance)
+        if stale:
+            add(NON_FIELD_ERRORS, stale)
         self.check_scope(instance, add)
         # What the stored row's state locks (the model's `locked_fields`), refused as the admin and the API do.
         columns = [f.attribute for f in self.fields.values() if not f.readonly and "__" not in f.attribute]
@@ -320,7 +398,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
 
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = history_user(self.user)
-        instance._change_reason = CHANGE_REASON
+        instance._change_reason = self.change_reason
         if not instance._state.adding:
             for f in instance._meta.concrete_fields:
                 if getattr(f, "auto_now", False):
@@ -365,7 +443,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             try:
                 created = bulk_create_with_history(
                     self.create_instances, self._meta.model, batch_size=batch_size,
-                    default_user=history_user(self.user), default_change_reason=CHANGE_REASON,
+                    default_user=history_user(self.user), default_change_reason=self.change_reason,
                 )
                 self._note_announced(created)
             except Exception as exc:
@@ -378,7 +456,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
             try:
                 bulk_update_with_history(
                     self.update_instances, self._meta.model, self.get_bulk_update_fields(), batch_size=batch_size,
-                    default_user=history_user(self.user), default_change_reason=CHANGE_REASON,
+                    default_user=history_user(self.user), default_change_reason=self.change_reason,
                 )
                 self._note_announced(self.update_instances)
             except Exception as exc:
@@ -389,6 +467,7 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         result.problems = self.problems(result)
+        result.warnings = self.warnings()
         if not kwargs.get("dry_run") and self.announced_ids and not result.problems:
             ids = sorted(self.announced_ids)
             # Bulk writes send no post_save: the app's `announce` tells listeners once the import commits.
@@ -399,6 +478,18 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     def excel_row(self, number: int) -> int:
         rows = getattr(getattr(self, "dataset", None), "row_numbers", None)
         return rows[number - 1] if rows and 0 < number <= len(rows) else number + 1
+
+    def warnings(self) -> list[Problem]:
+        """What the clerk should know although nothing stops the import: the file's notes (skipped 合计 rows,
+        rows hidden by a filter, ignored headers) and read-only columns whose values differ."""
+        sheet = getattr(self.dataset, "title", "") or self.title
+        found = [Problem(sheet, None, "", None, note.message) for note in getattr(self.dataset, "notes", [])]
+        for header, rows in getattr(self, "readonly_diffs", {}).items():
+            listed = "、".join(str(n) for n in rows[:10]) + ("等" if len(rows) > 10 else "")
+            hint = f"，{self.readonly_hint}" if self.readonly_hint else ""
+            found.append(Problem(sheet, None, "", None,
+                                 f"只读列“{header}”已忽略{hint}（第{listed}行填写的值与系统中不同，共{len(rows)}行）。"))
+        return found
 
     def problems(self, result) -> list[Problem]:
         sheet = getattr(self.dataset, "title", "") or self.title
@@ -440,6 +531,7 @@ def report_of(resource: ExcelResource, result, *, saved: bool) -> ImportReport:
         unchanged=totals[RowResult.IMPORT_TYPE_SKIP],
         saved=saved and not result.problems,
         problems=list(result.problems),
+        warnings=list(getattr(result, "warnings", [])),
     )
 
 

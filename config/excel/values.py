@@ -13,7 +13,6 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from import_export import widgets
-from openpyxl.utils.datetime import from_excel
 
 YI = Decimal("10000")  # 1亿元 = 10,000万元
 CENT = Decimal("0.01")
@@ -135,11 +134,13 @@ def parse_date(value) -> datetime.date | None:
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        # A date cell whose number format was lost: Excel's serial day number.
-        if float(value).is_integer() and 1 <= value <= 73050:
-            return from_excel(value).date()
-        raise ValueError("日期格式不正确，请填写如 2021-03-15、2021/3/15、2021年3月15日。")
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        # A cell formatted as a date arrives as a date (openpyxl reads the format). A bare number is not one:
+        # 2023 would be Excel's day 2023, 1905-07-15 — the clerk meant a year, or the format was lost.
+        shown = int(value) if float(value).is_integer() else value
+        raise ValueError(
+            f"“{shown}”是数字，不是日期：该单元格未设置为日期格式。请填写如 2021-03-15，或把单元格设置为日期格式。"
+        )
     text = normalise(_TIME.sub("", str(value).strip()))
     match = _DATE.match(text)
     if match:
@@ -219,6 +220,22 @@ class TextWidget(widgets.Widget):
         return "" if value is None else str(value)
 
 
+class KeyWidget(TextWidget):
+    """A code that identifies a row (统一项目代码, 地块编号, 统计编码): normalised before it is validated or
+    matched, so `１５１０-２２０１７３-…` typed in full width, or with a stray space, is the same code."""
+
+    def clean(self, value, row=None, **kwargs):
+        return normalise_key(super().clean(value, row, **kwargs))
+
+
+_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
+
+
+def normalise_key(value) -> str:
+    """NFKC (full-width digits and letters, the full-width hyphen), other dashes as "-", no spaces anywhere."""
+    return normalise(value or "").translate(_DASHES)
+
+
 class ChoiceWidget(widgets.Widget):
     """A choice by its Chinese label (汽车), as shown in the admin; the stored value is accepted too."""
 
@@ -278,13 +295,20 @@ class NameLookupWidget(widgets.Widget):
         self._index: dict[str, object] | None = None
 
     def index(self) -> dict[str, object]:
+        """Name → row: a full name wins over another row's short name, and a short name over an alias
+        (a model declares its aliases as `alias_list`, e.g. District's 经开区 for 长春经开区)."""
         if self._index is None:
             found: dict[str, object] = {}
-            for obj in self.model._default_manager.all():
+            rows = list(self.model._default_manager.all())
+            for obj in rows:
+                for alias in getattr(obj, "alias_list", ()):
+                    found.setdefault(normalise(alias), obj)
+            for obj in rows:
                 short_name = getattr(obj, "short_name", "")
                 if short_name:
-                    found.setdefault(normalise(short_name), obj)
-                found[normalise(obj.name)] = obj  # a full name wins over another's short name
+                    found[normalise(short_name)] = obj
+            for obj in rows:
+                found[normalise(obj.name)] = obj
             self._index = found
         return self._index
 

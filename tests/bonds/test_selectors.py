@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from bonds import selectors, services
-from config.lights import Light
 from bonds.models import BondProject, ProvinceTotal
+from config.lights import Light
 from config.scoping import SYSTEM
 
 from .conftest import D, approve, make_bond_project, make_issue

@@ -66,7 +66,6 @@ def test_a_blank_amount_is_empty_not_zero():
     [
         datetime.datetime(2021, 3, 15),
         datetime.date(2021, 3, 15),
-        44270,  # an Excel serial day number whose date format was lost
         "2021-03-15",
         "2021/3/15",
         "2021.3.15",
@@ -86,7 +85,8 @@ def test_a_month_without_a_day_means_its_first_day():
 @pytest.mark.parametrize(
     "typed, message",
     [("2021-02-30", "不存在"), ("3月15日", "日期格式不正确"), ("待定", "日期格式不正确"), ("2021-3/15", "日期格式不正确"),
-     (3.5, "日期格式不正确")],
+     (3.5, "不是日期"), (2023, "“2023”是数字，不是日期：该单元格未设置为日期格式"),
+     (44270, "不是日期")],  # a bare number is never a day count: 2023 is not 1905-07-15
 )
 def test_it_rejects_dates_it_cannot_read_for_sure(typed, message):
     with pytest.raises(ValueError, match=message):

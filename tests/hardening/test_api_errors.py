@@ -4,7 +4,6 @@ them (issue 15)."""
 from __future__ import annotations
 
 import datetime
-
 from decimal import Decimal
 
 import pytest

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-
 import threading
 from decimal import Decimal
 
@@ -13,8 +12,8 @@ from django.db import connection, connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from projects.api import MonthlyReportViewSet
 from projects import services
+from projects.api import MonthlyReportViewSet
 from projects.models import MonthlyReport
 from tests.security.test_audit import form_data
 

@@ -142,5 +142,5 @@ def test_the_data_migration_cleans_rows_already_stored(chaoyang, project_factory
     assert project.content == "内容一号项目\t二期"  # multi-line text keeps its tab
     assert project.version == version
     assert clean_stored_text(apps, "projects") == 0
-    migration = import_module("projects.migrations.0006_clean_stored_text")
+    migration = import_module("projects.migrations.0008_clean_stored_text")
     migration.clean(apps, None)  # the migration's function runs the same cleaning

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from ledgers import services
 from config.lights import Light
+from ledgers import services
 from ledgers.models import LedgerEntry, Problem, ReminderLog, StartCondition
 
 pytestmark = pytest.mark.django_db

@@ -42,7 +42,7 @@ def test_a_clerk_creates_a_project_and_bad_fields_come_back_in_chinese(api, cler
         "code": "123", "name": "新项目", "district": chaoyang.pk, "industry": "auto", "category": "industrial",
         "owner": "某公司", "total_investment": "-1", "is_attraction": True,
     }).json()
-    assert "统一项目代码格式" in bad["code"][0]
+    assert "统一项目代码应为5段" in bad["code"][0]
     assert "大于0" in bad["total_investment"][0]
     # the model's cross-field rules run once the fields themselves are valid
     bad = client.post("/api/projects/", {

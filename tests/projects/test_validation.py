@@ -24,7 +24,29 @@ def errors_of(instance) -> dict:
 def test_a_malformed_project_code_is_rejected(chaoyang, project_factory):
     project = project_factory(chaoyang)
     project.code = "2101-22010-04-01-1"
-    assert "统一项目代码格式" in errors_of(project)["code"][0]
+    assert "统一项目代码的地区段“22010”应为6位数字" in errors_of(project)["code"][0]
+
+
+@pytest.mark.parametrize("code, message", [
+    ("123", "统一项目代码应为5段、以“-”分隔（年月4位、地区6位、行业/部门2位、类型2位、流水号6位）"),
+    ("2100-220104-04-01-000001", "年月段“2100”中月份“00”应在01–12之间"),
+    ("2101-230104-04-01-000001", "地区段“230104”不是吉林省的区划代码"),
+    ("2101-220104-04-1-000001", "类型段“1”应为2位数字"),
+    ("2101-220104-04-01-00001", "流水号段“00001”应为6位数字"),
+])
+def test_the_project_code_names_the_wrong_segment(chaoyang, project_factory, code, message):
+    project = project_factory(chaoyang)
+    project.code = code
+    assert message in errors_of(project)["code"][0]
+
+
+def test_a_district_projects_area_code_must_be_its_districts(chaoyang, project_factory):
+    chaoyang.area_codes = "220104"
+    chaoyang.save()
+    project = project_factory(chaoyang, code="2101-220102-04-01-000001")
+    assert "地区段“220102”不属于朝阳区（其区划代码为220104）" in errors_of(project)["code"][0]
+    project.code = "2101-220104-04-01-000001"
+    project.full_clean()
 
 
 def test_a_duplicate_project_code_is_rejected(chaoyang, project_factory):

@@ -34,8 +34,9 @@ def test_for_user_itself_follows_the_districts_and_units_in_plain_words(world, d
     """The matrix compares every door with `for_user`; this pins `for_user` to the rule as a clerk states it:
     a district clerk sees their district's rows, a department clerk the rows of their unit's projects and the
     items assigned to their unit, the supervisor everything."""
-    from bonds.models import BondProject, Disbursement
     from django.db.models import Q
+
+    from bonds.models import BondProject, Disbursement
     from ledgers.models import LedgerEntry, StartCondition
     from projects.models import Project
 

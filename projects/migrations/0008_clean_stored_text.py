@@ -13,7 +13,7 @@ def clean(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0005_bench_indexes'),
+        ('projects', '0007_stats_registrations'),
     ]
 
     operations = [
