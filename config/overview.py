@@ -71,8 +71,8 @@ def overview(request):
             Column("申报金额（亿元）", "yi"), Column("审核金额（亿元）", "yi"),
         ], [[r["label"], Link(r["count"], bond_list(stage=r["stage"]), figure=r["count"]),
              Link(r["reached"], bond_list(reached=r["stage"]), figure=r["reached"]),
-             Link(r["requested_wan"], bond_list(stage=r["stage"]), figure=r["requested_wan"], sum_of="requested"),
-             Link(r["approved_wan"], bond_list(stage=r["stage"]), figure=r["approved_wan"], sum_of="approved")]
+             Link(r["requested_wan"], bond_list(stage=r["stage"]), figure=r["requested_wan"], sum_of="requested_amount"),
+             Link(r["approved_wan"], bond_list(stage=r["stage"]), figure=r["approved_wan"], sum_of="approved_amount")]
             for r in funnel], note=f"{year}年度的专项债项目，按当前阶段计。"),
         Table("giants", "百亿元以上项目", [
             Column("项目名称", width=30), Column("属地"), Column("总投资（亿元）", "yi"), Column("阶段"),

@@ -166,7 +166,8 @@ class Table:
             css = column.kind
             if column.kind == "light":
                 css += f" light light-{raw or 'none'}"
-            yield {"text": FORMATS[column.kind](raw), "href": href, "css": css,
+            text = raw if isinstance(raw, str) and column.kind not in ("light", "text") else FORMATS[column.kind](raw)
+            yield {"text": text, "href": href, "css": css,
                    "attrs": mark_safe(value.attrs()) if isinstance(value, Link) else ""}
 
     def html_body(self) -> str:
@@ -204,7 +205,7 @@ class Table:
                 raw = value.text if isinstance(value, Link) else value
                 if column.kind == "light":
                     raw = LIGHT_LABELS.get(raw, raw)
-                elif column.kind == "yi" and raw is not None:
+                elif column.kind == "yi" and raw is not None and not isinstance(raw, str):
                     raw = Decimal(raw).scaleb(-4)
                 values.append(raw)
             yield values
