@@ -186,7 +186,7 @@ class ProjectFilterSet(BaseFilterSet):
         filter: two filters on a to-many relation would each join it, "a plan of 2021" and "a plan of kind
         新开工" then being allowed to be two different entries."""
         data = self.form.cleaned_data
-        year, kind = data.get("planned") or self.year, data.get("plan_kind")
+        year, kind = data.get("planned") or self.page_year, data.get("plan_kind")
         if name == "planned" and kind:
             return queryset  # the plan_kind filter applies both
         entries = AnnualPlanEntry.objects.filter(year=year)
@@ -205,10 +205,10 @@ class ProjectFilterSet(BaseFilterSet):
 
     def filter_light(self, queryset, name, value):
         """The light the projects page shows: 投资完成率 against 序时进度 of the page's year (`with_progress`)."""
-        return with_progress(queryset, year=self.year).filter(light=value)
+        return with_progress(queryset, year=self.page_year).filter(light=value)
 
     @property
-    def year(self) -> int:
+    def page_year(self) -> int:
         """The year the year-bound filters read when they have none of their own: the page's year (`year=`),
         else the latest year with data."""
         if getattr(self, "_year", None) is None:
@@ -216,8 +216,8 @@ class ProjectFilterSet(BaseFilterSet):
             self._year = int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else latest_year()
         return self._year
 
-    @year.setter
-    def year(self, value: int) -> None:
+    @page_year.setter
+    def page_year(self, value: int) -> None:
         self._year = value
 
 
@@ -263,7 +263,7 @@ def project_filters_in_words(filterset: ProjectFilterSet) -> str:
         words.append(f"{data.get('built_in') or data.get('year')}年在建")
     if data.get("planned") or data.get("plan_kind"):
         kind = PlanKind(data["plan_kind"]).label if data.get("plan_kind") else ""
-        words.append(f"列入{data.get('planned') or filterset.year}年计划{'（' + kind + '）' if kind else ''}")
+        words.append(f"列入{data.get('planned') or filterset.page_year}年计划{'（' + kind + '）' if kind else ''}")
     if data.get("started_in"):
         words.append(f"{data['started_in']}年开工")
     if data.get("started_by"):

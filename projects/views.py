@@ -130,7 +130,7 @@ def project_list(request):
     user = request.user
     data = _filter_data(request)
     filterset = ProjectFilterSet(data, queryset=Project.objects.for_user(user), request=request)
-    filterset.year = year
+    filterset.page_year = year
     filterset.form.fields["district"].queryset = District.objects.for_user(user)
     if filterset.is_valid():
         own_definition = any(key in data for key in DEFINITIONS)
