@@ -310,6 +310,56 @@ def spending_rows(*, year: int, user):
     )
 
 
+def bond_rows(*, year: int, user, stage: str | None = None, reached: str | None = None, light: str | None = None):
+    """The rows behind the bond figures, each with its money as of the year's as-of date and its light:
+
+    - by default the bond projects with money issued in the year (`issued_in`, `spending_progress`), with
+      `issued`, their share of the year's issues;
+    - with `stage`, the year's bond projects now in that stage (the funnel's 处于该阶段); with `reached`,
+      those that reached or passed it (到达该阶段);
+    - with `light`, only those whose spending light is that colour.
+    Red first, then by allocation."""
+    first, last = _year_range(year)
+    projects = BondProject.objects.for_user(user)
+    dates = dict(zip(BondStage.values, ["planned_on", "applied_on", "approved_on", "issued_on", "funded_on",
+                                        "effective_on"]))
+    if stage in dates or reached in dates:
+        projects = projects.filter(year=year)
+        if stage in dates:
+            projects = projects.filter(stage=stage)
+        if reached in dates:
+            projects = projects.filter(**{f"{dates[reached]}__isnull": False})
+    else:
+        ids = Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last)
+        projects = projects.filter(pk__in=ids.values("bond_project"))
+    in_year = Allocation.objects.filter(bond_project=OuterRef("pk"), issue__issue_date__gte=first,
+                                        issue__issue_date__lte=last)
+    rows = with_money(projects, on=last).annotate(issued=_sum_of(in_year))
+    if light in Light.values:
+        rows = rows.filter(light=light)
+    rank = Case(
+        When(light=Light.RED.value, then=Value(0)), When(light=Light.YELLOW.value, then=Value(1)),
+        When(light=Light.GREEN.value, then=Value(2)), default=Value(3), output_field=IntegerField(),
+    )
+    return rows.annotate(rank=rank).select_related("project", "project__district").order_by(
+        "rank", "-allocated", "project__code"
+    )
+
+
+def bond_rows_totals(rows) -> dict[str, object]:
+    """The count and money totals of `bond_rows` (one aggregate over the same rows)."""
+    totals = rows.order_by().aggregate(
+        count=Count("pk"),
+        **{f"total_{key}": Sum(key, default=ZERO) for key in BOND_ROW_SUMS},  # not the annotations' own names
+    )
+    cent = Decimal("0.01")
+    return {"count": totals["count"],
+            **{key: Decimal(totals[f"total_{key}"]).quantize(cent) for key in BOND_ROW_SUMS}}
+
+
+BOND_ROW_SUMS = ["requested_amount", "approved_amount", "issued", "allocated", "disbursed", "spent", "unspent"]
+
+
 def funnel_chart(rows: list[dict[str, object]]) -> dict[str, object]:
     """The funnel as chart data: per stage the projects that reached it and the approved amount there."""
     return {

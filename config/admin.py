@@ -56,7 +56,15 @@ class VersionedForm(forms.ModelForm):
     """Refuses a save made from a stale page: the hidden `version` must still be the row's version.
 
     django-concurrency's version check in save() closes the remaining window between clean() and save().
+    The field travels hidden, without a label: "version" is never shown on a form.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("version")
+        if field is not None:
+            field.widget = forms.HiddenInput()
+            field.label, field.help_text = "", ""
 
     def clean(self):
         cleaned = super().clean()

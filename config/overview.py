@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from bonds import selectors as bond_selectors
-from config.pages import Column, Link, Table, page_year, render_page, status_page, year_choices
+from config.pages import Column, Link, Table, change, page_year, render_page, status_page, year_choices
 from ledgers import selectors as ledger_selectors
 from projects import selectors as project_selectors
 from projects.choices import LandUse, Tier
@@ -31,23 +31,49 @@ def overview(request):
     funnel = bond_selectors.funnel(year=year, user=user)
     giants = list(project_selectors.tier_projects(year=year, user=user, tier=Tier.Y100))
 
+    projects_url, ledgers_url, bonds_url = reverse("projects:list"), reverse("ledgers:overview"), reverse("bonds:overview")
+
+    def built(tier, in_year=year):
+        return f"{projects_url}?year={in_year}&built_in={in_year}&tier={tier}"
+
+    def entries(kind, state):
+        return f"{ledgers_url}?year={year}&kind={kind}&state={state}#table-open"
+
+    def bond_list(**filters):
+        extra = "".join(f"&{k}={v}" for k, v in filters.items())
+        return f"{bonds_url}?year={year}{extra}#table-spending"
+
+    links = {
+        "tiers": {t: built(t) for t in tiers},
+        "registered": f"{projects_url}?year={year}&registered_in={year}&tier={Tier.W5000}",
+        "bonds": bond_list(),
+    }
     tables = [
         Table("tiers", "投资规模", [
-            Column("规模"), Column("在建项目（个）", "int"), Column("比上年增减（个）", "change"),
+            Column("规模"), Column("在建项目（个）", "int"), Column("比上年增减（个）"),
             Column("总投资（亿元）", "yi"),
-        ], [[Tier(t).label, r["count"], r["change"], r["investment_wan"]] for t, r in tiers.items()],
-            note="各档累计计算：10亿元以上项目也计入亿元以上和5000万元以上。"),
+        ], [[Tier(t).label, Link(r["count"], built(t), figure=r["count"]), change(r["change"]),
+             Link(r["investment_wan"], built(t), figure=r["investment_wan"], sum_of="investment")]
+            for t, r in tiers.items()],
+            note="在建：年末前已开工、年初未竣工、未取消。各档累计计算：10亿元以上项目也计入亿元以上和5000万元以上。"),
         Table("land", "土地供应", [Column("用途"), Column("供地面积（公顷）", "num")],
               [[LandUse(u).label, v] for u, v in land.items()]),
         Table("ledgers", "台账清零进度", [
             Column("台账"), Column("条目", "int"), Column("已销号", "int"), Column("未销号", "int"),
             Column("清零进度", "pct"), Column("红灯", "int"),
-        ], [[Link(k["label"], reverse("ledgers:overview") + f"?year={year}&kind={kind}"), k["total"], k["closed"],
-             k["open"], k["clearance_pct"], k["overdue"]] for kind, k in ledgers.items()]),
+        ], [[Link(k["label"], entries(kind, "all")), Link(k["total"], entries(kind, "all"), figure=k["total"]),
+             Link(k["closed"], entries(kind, "closed"), figure=k["closed"]),
+             Link(k["open"], entries(kind, "open"), figure=k["open"]), k["clearance_pct"],
+             Link(k["overdue"], entries(kind, "red"), figure=k["overdue"])] for kind, k in ledgers.items()],
+            note="清零进度 = 已销号 ÷ 条目。"),
         Table("funnel", "专项债券项目漏斗", [
             Column("阶段"), Column("处于该阶段（个）", "int"), Column("到达该阶段（个）", "int"),
             Column("申报金额（亿元）", "yi"), Column("审核金额（亿元）", "yi"),
-        ], [[r["label"], r["count"], r["reached"], r["requested_wan"], r["approved_wan"]] for r in funnel]),
+        ], [[r["label"], Link(r["count"], bond_list(stage=r["stage"]), figure=r["count"]),
+             Link(r["reached"], bond_list(reached=r["stage"]), figure=r["reached"]),
+             Link(r["requested_wan"], bond_list(stage=r["stage"]), figure=r["requested_wan"], sum_of="requested_amount"),
+             Link(r["approved_wan"], bond_list(stage=r["stage"]), figure=r["approved_wan"], sum_of="approved_amount")]
+            for r in funnel], note=f"{year}年度的专项债项目，按当前阶段计。"),
         Table("giants", "百亿元以上项目", [
             Column("项目名称", width=30), Column("属地"), Column("总投资（亿元）", "yi"), Column("阶段"),
         ], [[Link(p.name, p.get_absolute_url()), p.district.name, p.total_investment, p.get_stage_display()]
@@ -71,18 +97,23 @@ def overview(request):
     }
     context = {
         "nav": "overview", "year": year, "years": year_choices(request, year), "as_of": project_selectors.as_of(year),
-        "tiers": tiers, "growth": growth, "registered": registered, "land": land,
+        "tiers": tiers, "growth": growth, "registered": registered, "land": land, "links": links,
+        "tier_5000w": tiers[str(Tier.W5000)], "tier_5000w_link": links["tiers"][str(Tier.W5000)],
         "bonds": {"this": bonds_this, "last": bonds_last,
                   "change_wan": bonds_this["amount_wan"] - bonds_last["amount_wan"],
                   "share": share},
         "charts": {
-            "tiers": project_selectors.tier_chart(tiers),
+            "tiers": {**project_selectors.tier_chart(tiers),
+                      "links": [[built(t) for t in tiers], [built(t, year - 1) for t in tiers]]},
             "growth": growth_chart,
-            "land": {"kind": "pie", "categories": [LandUse(u).label for u in land],
+            "land": {"kind": "pie", "categories": [LandUse(u).label for u in land], "unit": "公顷",
                      "series": [{"name": "公顷", "data": list(land.values())}]},
             "ledgers": {"kind": "bar", "unit": "%", "categories": [k["label"] for k in ledgers.values()],
+                        "links": [entries(kind, "all") for kind in ledgers],
                         "series": [{"name": "清零进度（%）", "data": [k["clearance_pct"] for k in ledgers.values()]}]},
-            "funnel": bond_selectors.funnel_chart(funnel),
+            "funnel": {**bond_selectors.funnel_chart(funnel),
+                       "links": [[bond_list(reached=r["stage"]) for r in funnel],
+                                 [bond_list(stage=r["stage"]) for r in funnel]]},
         },
     }
     return render_page(request, "pages/overview.html", context, tables, filename="总览")

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -29,6 +30,8 @@ from config.lights import Light
 from config.lights import label as light_label
 
 PAGE_SIZE = 50
+PRINT_CAP = 5000  # a list printed from its print link: all its rows, up to this many (with a notice beyond)
+LIGHT_LABELS = {light.value: light.label for light in Light}  # config.lights, the one vocabulary
 
 # --- formatting: money is 万元 with two places everywhere, 亿元 only where a heading says so -------------
 
@@ -53,7 +56,7 @@ def yi(value) -> str:
 
 
 def pct(value) -> str:
-    return "—" if value is None else f"{value}%"
+    return "暂无数据" if value is None else f"{value}%"
 
 
 def signed(value) -> str:
@@ -62,13 +65,63 @@ def signed(value) -> str:
     return f"+{value}" if value > 0 else str(value)
 
 
+def change(value, unit: str = "个") -> str:
+    """A change in words: "增加138.00亿元", "减少3个", "持平". Money (a Decimal with places) in 亿元 from 万元
+    when `unit` is 亿元, else the value as it is."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "持平"
+    word = "增加" if value > 0 else "减少"
+    size = abs(value)
+    text = yi(size) if unit == "亿元" else money(size) if unit == "万元" else f"{size:,}"
+    return f"{word}{text}{unit}"
+
+
+def amount(value) -> str:
+    """A sum people read: 亿元 with two decimals from 1亿元 (10,000万元) on, else 万元; the unit included."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    if abs(value) >= 10000:
+        return f"{value.scaleb(-4).quantize(Decimal('0.01')):,}亿元"
+    return f"{money(value)}万元"
+
+
+def yi2(value) -> str:
+    """亿元 from 万元 rounded to two decimals, for sums read at a glance (the exact 万元 is in the export)."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).scaleb(-4).quantize(Decimal('0.01')):,}"
+
+
+def figure_value(value) -> str:
+    """A figure as `data-figure` / `data-sum` carry it: digits and a decimal point only (万元 for money)."""
+    if value is None:
+        return "0"
+    if isinstance(value, int):
+        return str(value)
+    return f"{Decimal(value):f}"
+
+
 @dataclass
 class Link:
+    """A cell or figure that links to a page. With `figure`, it is a figure linking to the list of its rows:
+    rendered with `data-figure` (and `data-sum-of`, the list column whose total it is, for an amount)."""
+
     text: Any
     href: str
+    figure: Any = None
+    sum_of: str = ""
 
     def __str__(self) -> str:
         return str(self.text)
+
+    def attrs(self) -> str:
+        if self.figure is None:
+            return ""
+        extra = f' data-sum-of="{html.escape(self.sum_of)}"' if self.sum_of else ""
+        return f' data-figure="{figure_value(self.figure)}"{extra}'
 
 
 @dataclass
@@ -76,10 +129,11 @@ class Column:
     header: str
     kind: str = "text"  # text | int | money | yi | pct | date | light | change
     width: int = 14
+    key: str = ""  # the name a figure's `data-sum-of` gives this column (its footer cell carries `data-sum`)
 
 
 FORMATS: dict[str, Callable[[Any], str]] = {
-    "money": money, "yi": yi, "pct": pct, "change": signed,
+    "money": money, "yi": yi2, "pct": pct, "change": signed,
     "light": lambda v: light_label(v) if v in Light.values else (v or "—"),
     "date": lambda v: v.isoformat() if v else "—",
     "int": lambda v: "—" if v is None else f"{v:,}",
@@ -102,6 +156,10 @@ class Table:
     page: Any = None
     empty: str = "暂无数据。"
     footer: list[Any] | None = None
+    total: int | None = None  # the list's row count (`data-total`): set on lists that figures link to
+    unit: str = "个"
+    print_href: str = ""
+    page_param: str = "page"
 
     def _cells(self, row):
         for column, value in zip(self.columns, row):
@@ -110,7 +168,9 @@ class Table:
             css = column.kind
             if column.kind == "light":
                 css += f" light light-{raw or 'none'}"
-            yield {"text": FORMATS[column.kind](raw), "href": href, "css": css}
+            text = raw if isinstance(raw, str) and column.kind not in ("light", "text") else FORMATS[column.kind](raw)
+            yield {"text": text, "href": href, "css": css,
+                   "attrs": mark_safe(value.attrs()) if isinstance(value, Link) else ""}
 
     def html_body(self) -> str:
         """The rows as HTML, escaped as the template would escape them. Built here rather than by a template
@@ -123,13 +183,21 @@ class Table:
             for cell in self._cells(row):
                 text = html.escape(cell["text"])
                 if cell["href"]:
-                    text = f'<a href="{html.escape(cell["href"])}">{text}</a>'
+                    text = f'<a href="{html.escape(cell["href"])}"{cell["attrs"]}>{text}</a>'
                 cells.append(f'<td class="{html.escape(cell["css"])}">{text}</td>')
             rows.append(f"<tr>{''.join(cells)}</tr>")
         return mark_safe("\n".join(rows))
 
     def html_footer(self):
-        return list(self._cells(self.footer)) if self.footer else None
+        """The total row; a column with a `key` carries its total as `data-sum` (万元) and `data-column`."""
+        if not self.footer:
+            return None
+        cells = list(self._cells(self.footer))
+        for column, cell, value in zip(self.columns, cells, self.footer):
+            raw = value.text if isinstance(value, Link) else value
+            if column.key and raw not in (None, ""):
+                cell["attrs"] = mark_safe(f' data-column="{column.key}" data-sum="{figure_value(raw)}"')
+        return cells
 
     def xlsx_rows(self):
         source = self.export_rows if self.export_rows is not None else self.rows
@@ -139,7 +207,7 @@ class Table:
                 raw = value.text if isinstance(value, Link) else value
                 if column.kind == "light":
                     raw = light_label(raw) if raw in Light.values else raw
-                elif column.kind == "yi" and raw is not None:
+                elif column.kind == "yi" and raw is not None and not isinstance(raw, str):
                     raw = Decimal(raw).scaleb(-4)
                 values.append(raw)
             yield values
@@ -190,6 +258,20 @@ def latest_year(request) -> int:
     return request._kp_latest_year
 
 
+def printing(request) -> bool:
+    """`?print=1`: the page as printed from its print link, every list with all its rows (≤ PRINT_CAP)."""
+    return request.GET.get("print") == "1"
+
+
+def paginate(request, rows, *, count: int | None = None, param: str = "page"):
+    """A page of `rows` (PAGE_SIZE), or when printing all of them up to PRINT_CAP. `count` when known already
+    (saves the paginator's COUNT query)."""
+    paginator = Paginator(rows, PRINT_CAP if printing(request) else PAGE_SIZE)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(1 if printing(request) else request.GET.get(param))
+
+
 def query_with(request, **changes) -> str:
     """The current query string with some parameters replaced (None removes one)."""
     query = request.GET.copy()
@@ -210,8 +292,11 @@ def render_page(request, template: str, context: dict, tables: list[Table], *, f
         year = context.get("year")
         return xlsx_response(table, f"{filename}-{table.title}{f'-{year}' if year else ''}")
     for table in tables:
-        table.download = "?" + query_with(request, format="xlsx", table=table.name, page=None)
-    context.update({"tables": by_name, "as_of": context.get("as_of")})
+        table.download = "?" + query_with(request, format="xlsx", table=table.name, page=None, print=None)
+        if table.page is not None:
+            table.print_href = "?" + query_with(request, print="1", page=None, format=None, table=None)
+    context.update({"tables": by_name, "as_of": context.get("as_of"), "printing": printing(request),
+                    "print_cap": PRINT_CAP})
     return render(request, template, context)
 
 

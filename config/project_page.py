@@ -67,7 +67,10 @@ def project_detail(request, code: str):
         ], [[b.year, b.get_field_display(), b.get_stage_display(), b.approved_amount, b.allocated, b.disbursed,
              b.spent, b.light] for b in bonds]),
     ]
+    in_list = f"{reverse('projects:list')}?year={year}&q={project.code}"  # the register's list of this one project
+    completed = monthly["rows"][-1]["cumulative"] if monthly["rows"] else Decimal("0")
     context = {
+        "in_list": in_list, "completed": completed,
         "nav": "projects", "year": year, "years": year_choices(request, year), "as_of": on, "project": project,
         "monthly": monthly, "timeline": timeline,
         "admin_url": reverse("admin:projects_project_change", args=[project.pk]),

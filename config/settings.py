@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "concurrency",
-    "axes",
+    "config.apps.AxesConfig",
     "simple_history",
     "django_fsm",
     "import_export",
@@ -129,6 +129,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]  # overrides of stock strings that read badly in Chinese
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -116,10 +116,11 @@ def _closed_by(day: datetime.date) -> Q:
     return Q(status=EntryStatus.CLOSED, closed_on__lte=day)
 
 
-def _rate(closed: int, total: int) -> Decimal:
-    """清零进度 in percent with one decimal; 100 when there was nothing to clear."""
+def _rate(closed: int, total: int) -> Decimal | None:
+    """清零进度 in percent with one decimal; None (shown 暂无数据) when there was nothing to clear: a ledger
+    without entries is not "100% cleared"."""
     if not total:
-        return Decimal("100.0")
+        return None
     return (Decimal(closed) * 100 / Decimal(total)).quantize(Decimal("0.1"))
 
 
@@ -162,15 +163,17 @@ def ledger_breakdowns(*, year: int, user) -> dict[str, object]:
     order = {value: i for i, value in enumerate(["", *CauseCategory.values])}
     for r in sorted(rows, key=lambda r: (r["kind"], order[r["cause_category"]])):
         label = CauseCategory(r["cause_category"]).label if r["cause_category"] else "未填报"
-        by_cause[r["kind"]][label] = {"total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"]}
+        by_cause[r["kind"]][label] = {"total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"],
+                                      "key": r["cause_category"] or "none"}
 
     district_rows = (
-        entries.values("project__district__name", "project__district__sort_order")
+        entries.values("project__district__name", "project__district__sort_order", "project__district_id")
         .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)))
         .order_by("project__district__sort_order", "project__district__name")
     )
     by_district = {
         r["project__district__name"]: {
+            "id": r["project__district_id"],
             "total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"],
             "clearance_pct": _rate(r["closed"], r["total"]),
         }
@@ -328,16 +331,38 @@ def reminder_digests(*, on: datetime.date) -> list[Digest]:
 
 # --- status pages ------------------------------------------------------------------------------------------
 
+ENTRY_STATES = {"open": "未销号", "closed": "已销号", "all": "全部", "red": "红灯"}
+
+
 def open_entries(*, year: int, user, kind: str | None = None, district_id: int | None = None):
     """The year's entries still open on its as-of date, with their light then: red first, oldest first."""
+    return entries_of_year(year=year, user=user, kind=kind, district_id=district_id, state="open")
+
+
+def entries_of_year(*, year: int, user, kind: str | None = None, district_id: int | None = None,
+                    state: str = "open", cause: str | None = None):
+    """The rows behind `ledger_totals` and `ledger_breakdowns`: the year's entries (`all`), those closed by
+    its as-of date (`closed`), still open then (`open`) or open and red then (`red`, the figure 红灯), with
+    their light then (已完成 for closed ones): red first, oldest first. `cause` is a cause category or
+    "none" (未填报)."""
     day = as_of(year)
-    entries = _entries_of_year(year, user).exclude(_closed_by(day))
+    entries = _entries_of_year(year, user)
+    if state == "open":
+        entries = entries.exclude(_closed_by(day))
+    elif state == "closed":
+        entries = entries.filter(_closed_by(day))
+    elif state == "red":  # open then, and red then
+        entries = entries.exclude(_closed_by(day)).alias(
+            light_then=LEDGER_ENTRY_LIGHT.expression(day, finished=False)).filter(light_then="red")
     if kind:
         entries = entries.filter(kind=kind)
     if district_id:
         entries = entries.filter(project__district_id=district_id)
+    if cause:
+        entries = entries.filter(cause_category="" if cause == "none" else cause)
+    light = LEDGER_ENTRY_LIGHT.expression(day, finished=_closed_by(day))  # its light then, 已完成 once closed
     return (
-        entries.annotate(light=LEDGER_ENTRY_LIGHT.expression(day, finished=False))
+        entries.annotate(light=light)
         .annotate(rank=rank_expression())
         .with_stats_list()
         .select_related("project", "project__district", "responsible_unit", "project__responsible_unit")
@@ -362,14 +387,33 @@ def problem_matrix(*, year: int, user) -> list[dict[str, object]]:
     ]
 
 
+PROBLEM_STATES = {"open": "未解决", "solved": "已解决", "all": "全部", "red": "逾期"}
+
+
 def open_problems(*, year: int, user):
     """Problems still unsolved on the year's as-of date, with their deadline light then, red first."""
+    return problems_of_year(year=year, user=user, state="open")
+
+
+def problems_of_year(*, year: int, user, state: str = "open"):
+    """The rows behind `problem_totals`: the year's problems (`all`), solved by its as-of date (`solved`),
+    unsolved then (`open`) or unsolved and past their deadline then (`red`, the figure 逾期), with their
+    deadline light then (已完成 for solved ones), red first."""
     day = as_of(year)
     solved_by = Q(solved_on__isnull=False, solved_on__lte=day)
+    problems = Problem.objects.for_user(user).filter(reported_on__lte=day).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=datetime.date(year, 1, 1))
+    )
+    if state == "solved":
+        problems = problems.filter(solved_by)
+    elif state in ("open", "red"):
+        problems = problems.exclude(solved_by)
+        if state == "red":
+            problems = problems.filter(deadline__lt=day)
+    light = PROBLEM_LIGHT.expression(day, finished=solved_by)  # its deadline light then, 已完成 once solved
     return (
-        Problem.objects.for_user(user).filter(reported_on__lte=day).exclude(solved_by)
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=day))
-        .annotate(light=PROBLEM_LIGHT.expression(day, finished=False)).annotate(rank=rank_expression())
+        problems
+        .annotate(light=light).annotate(rank=rank_expression())
         .select_related("project", "project__district", "responsible_unit")
         .order_by("rank", "deadline", "pk")
     )

@@ -1,5 +1,7 @@
 """django-filter FilterSets for what users filter projects by (API and, later, status pages)."""
 
+import datetime
+
 import django_filters as filters
 from django import forms
 from django.db import models
@@ -11,8 +13,10 @@ from config.scoping import scope_choices
 
 from .choices import Category, Industry, LandUse, PlanKind, ReportStatus, Stage, Tier
 from .models import AnnualPlanEntry, District, LandSupply, MonthlyReport, Project, Unit
+from .selectors import as_of, latest_year, with_progress
 
 MAX_ID = 2**63 - 1
+LIGHT_CHOICES = [("red", "红灯"), ("yellow", "黄灯"), ("green", "绿灯"), ("none", "无年度计划投资")]
 
 
 def _check_ids(values) -> None:
@@ -145,6 +149,13 @@ class ProjectFilterSet(BaseFilterSet):
     stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="阶段")
     tier = filters.ChoiceFilter(choices=Tier.choices, method="filter_tier", label="投资规模（含以上）")
     year = IntegerFilter(method="filter_year", label="在建年度", min_value=2000, max_value=2100)
+    built_in = IntegerFilter(method="filter_year", label="在建年度（投资规模各档的口径）", min_value=2000, max_value=2100)
+    planned = IntegerFilter(method="filter_planned", label="列入年度计划", min_value=2000, max_value=2100)
+    plan_kind = filters.ChoiceFilter(choices=PlanKind.choices, method="filter_planned", label="计划类别")
+    started_in = IntegerFilter(method="filter_started_in", label="开工年度", min_value=2000, max_value=2100)
+    started_by = IntegerFilter(method="filter_started_by", label="截至该年末已开工", min_value=2000, max_value=2100)
+    registered_in = IntegerFilter(method="filter_registered_in", label="入库年度", min_value=2000, max_value=2100)
+    light = filters.ChoiceFilter(choices=LIGHT_CHOICES, method="filter_light", label="红黄绿灯")
     responsible_unit = IdChoiceFilter(queryset=Unit.objects.all(), label="责任单位")
     investment_min = filters.NumberFilter(field_name="total_investment", lookup_expr="gte", label="总投资不低于（万元）")
     investment_max = filters.NumberFilter(field_name="total_investment", lookup_expr="lte", label="总投资不高于（万元）")
@@ -167,7 +178,47 @@ class ProjectFilterSet(BaseFilterSet):
         return queryset.built_in(int(value))
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+        value = value.strip()
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value)) if value else queryset
+
+    def filter_planned(self, queryset, name, value):
+        """In the year's annual plan (of the kind, when `plan_kind` is given). Both parameters are read in one
+        filter: two filters on a to-many relation would each join it, "a plan of 2021" and "a plan of kind
+        新开工" then being allowed to be two different entries."""
+        data = self.form.cleaned_data
+        year, kind = data.get("planned") or self.page_year, data.get("plan_kind")
+        if name == "planned" and kind:
+            return queryset  # the plan_kind filter applies both
+        entries = AnnualPlanEntry.objects.filter(year=year)
+        if kind:
+            entries = entries.filter(kind=kind)
+        return queryset.filter(pk__in=entries.values("project"))
+
+    def filter_started_in(self, queryset, name, value):
+        return queryset.filter(actual_start__gte=datetime.date(value, 1, 1), actual_start__lte=as_of(value))
+
+    def filter_started_by(self, queryset, name, value):
+        return queryset.filter(actual_start__isnull=False, actual_start__lte=as_of(value))
+
+    def filter_registered_in(self, queryset, name, value):
+        return queryset.filter(registered_on__gte=datetime.date(value, 1, 1), registered_on__lte=as_of(value))
+
+    def filter_light(self, queryset, name, value):
+        """The light the projects page shows: 投资完成率 against 序时进度 of the page's year (`with_progress`)."""
+        return with_progress(queryset, year=self.page_year).filter(light=value)
+
+    @property
+    def page_year(self) -> int:
+        """The year the year-bound filters read when they have none of their own: the page's year (`year=`),
+        else the latest year with data."""
+        if getattr(self, "_year", None) is None:
+            value = str(self.data.get("year") or "")
+            self._year = int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else latest_year()
+        return self._year
+
+    @page_year.setter
+    def page_year(self, value: int) -> None:
+        self._year = value
 
 
 class AnnualPlanEntryFilterSet(BaseFilterSet):
@@ -202,3 +253,39 @@ class LandSupplyFilterSet(BaseFilterSet):
     class Meta:
         model = LandSupply
         fields = ["district", "use", "project"]
+
+
+def project_filters_in_words(filterset: ProjectFilterSet) -> str:
+    """The active filters as a supervisor says them: "2021年在建、10亿元以上、红灯" (the list's definition)."""
+    data = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
+    words = []
+    if data.get("built_in") or data.get("year"):
+        words.append(f"{data.get('built_in') or data.get('year')}年在建")
+    if data.get("planned") or data.get("plan_kind"):
+        kind = PlanKind(data["plan_kind"]).label if data.get("plan_kind") else ""
+        words.append(f"列入{data.get('planned') or filterset.page_year}年计划{'（' + kind + '）' if kind else ''}")
+    if data.get("started_in"):
+        words.append(f"{data['started_in']}年开工")
+    if data.get("started_by"):
+        words.append(f"截至{as_of(data['started_by']):%Y年%-m月%-d日}已开工")
+    if data.get("registered_in"):
+        words.append(f"{data['registered_in']}年入库")
+    if data.get("tier"):
+        words.append(Tier(data["tier"]).label)
+    if data.get("light"):
+        words.append(dict(LIGHT_CHOICES)[data["light"]])
+    for name, choices in (("district", None), ("industry", Industry), ("category", Category), ("stage", Stage)):
+        values = data.get(name) or []
+        if values:
+            labels = [str(v) if choices is None else choices(v).label for v in values]
+            words.append("、".join(labels) if len(labels) < 4 else f"{labels[0]}等{len(labels)}个{filterset.filters[name].label}")
+    for name in ("responsible_unit", "task_force"):
+        if data.get(name):
+            words.append(f"{filterset.filters[name].label}：{data[name]}")
+    if data.get("is_attraction") is not None:
+        words.append("招商引资项目" if data["is_attraction"] else "非招商引资项目")
+    if data.get("registered") is not None:
+        words.append("已入库" if data["registered"] else "未入库")
+    if data.get("q"):
+        words.append(f"代码或名称含“{data['q'].strip()}”")
+    return "、".join(words)

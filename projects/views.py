@@ -5,16 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Callable
 
-from django.core.paginator import Paginator
 from django.urls import reverse
 
 from config.pages import (
-    PAGE_SIZE,
     Column,
     Link,
     Table,
     money,
     page_year,
+    paginate,
     query_with,
     render_page,
     status_page,
@@ -23,12 +22,18 @@ from config.pages import (
 )
 
 from . import selectors
-from .filters import ProjectFilterSet
+from .filters import ProjectFilterSet, project_filters_in_words
 from .models import District, Project
 
 # --- the projects page -------------------------------------------------------------------------------------
 
-FILTER_FIELDS = ["district", "industry", "category", "stage", "tier"]
+FILTER_FIELDS = [
+    "district", "industry", "category", "stage", "tier", "built_in", "planned", "plan_kind", "started_in",
+    "started_by", "registered_in", "light", "q", "responsible_unit", "task_force", "is_attraction", "registered",
+]
+# A list filtered by one of these reads that definition alone; without one, it is the year's projects (in the
+# year's plan or 在建 in it), the set the page's figures describe.
+DEFINITIONS = ["built_in", "planned", "plan_kind", "started_in", "started_by", "registered_in"]
 
 
 def _filter_data(request):
@@ -43,11 +48,12 @@ def _filter_data(request):
     return data
 
 
-def project_table(rows, *, name: str, title: str, export_rows=None, page=None) -> Table:
+def project_table(rows, *, name: str, title: str, export_rows=None, page=None, totals=None) -> Table:
     columns = [
         Column("统一项目代码", width=22), Column("项目名称", width=30), Column("属地"), Column("产业领域"),
-        Column("阶段"), Column("总投资（万元）", "money"), Column("计划开工", "date"), Column("实际开工", "date"),
-        Column("年度计划投资（万元）", "money"), Column("本年完成（万元）", "money"), Column("红黄绿灯", "light"),
+        Column("阶段"), Column("总投资（万元）", "money", key="investment"), Column("计划开工", "date"),
+        Column("实际开工", "date"), Column("年度计划投资（万元）", "money", key="plan"),
+        Column("本年完成（万元）", "money", key="completed"), Column("红黄绿灯", "light"),
     ]
 
     def row(p):
@@ -57,24 +63,38 @@ def project_table(rows, *, name: str, title: str, export_rows=None, page=None) -
             p.plan_investment, p.completed, p.light,
         ]
 
+    footer = None
+    if totals is not None:
+        footer = ["合计", f"{totals['projects']:,}个", "", "", "", totals["investment_wan"], "", "",
+                  totals["plan_investment_wan"], totals["completed_wan"], ""]
     return Table(
         name, title, columns, [row(p) for p in rows],
-        export_rows=(row(p) for p in export_rows) if export_rows is not None else None, page=page,
+        export_rows=(row(p) for p in export_rows) if export_rows is not None else None, page=page, footer=footer,
+        total=totals["projects"] if totals is not None else None,
     )
 
 
 def progress_table(groups, *, name: str, title: str, first: str, link: Callable | None = None, totals=None) -> Table:
+    """Progress by group; with `link(group, **filters)`, each figure is a link to its projects."""
     columns = [
-        Column(first), Column("项目数", "int"), Column("总投资（万元）", "money"), Column("计划新开工", "int"),
-        Column("已开工", "int"), Column("开工率", "pct"), Column("年度计划投资（万元）", "money"),
-        Column("本年完成（万元）", "money"), Column("投资完成率", "pct"), Column("红灯项目", "int"),
+        Column(first), Column("项目数", "int"), Column("总投资（亿元）", "yi"), Column("计划新开工", "int"),
+        Column("已开工", "int"), Column("开工率", "pct"), Column("年度计划投资（亿元）", "yi"),
+        Column("本年完成（亿元）", "yi"), Column("投资完成率", "pct"), Column("红灯项目", "int"),
     ]
-    rows = [
-        [Link(g["label"], link(g)) if link else g["label"], g["projects"], g["investment_wan"], g["planned_new"],
-         g["started_new"], g["start_rate_pct"], g["plan_investment_wan"], g["completed_wan"], g["completion_pct"],
-         g["red"]]
-        for g in groups
-    ]
+
+    def cells(g, href):
+        def fig(value, sum_of="", **filters):
+            return Link(value, href(**filters), figure=value, sum_of=sum_of) if href else value
+
+        return [
+            fig(g["projects"]), fig(g["investment_wan"], "investment"), fig(g["planned_new"], **NEW_STARTS),
+            fig(g["started_new"], **NEW_STARTS, started_by=True), g["start_rate_pct"],
+            fig(g["plan_investment_wan"], "plan"), fig(g["completed_wan"], "completed"), g["completion_pct"],
+            fig(g["red"], light="red"),
+        ]
+
+    rows = [[Link(g["label"], link(g)) if link else g["label"], *cells(g, link and (lambda **f: link(g, **f)))]
+            for g in groups]
     footer = None
     if totals is not None:
         footer = ["合计", totals["projects"], totals["investment_wan"], totals["planned_new"], totals["started_new"],
@@ -83,7 +103,10 @@ def progress_table(groups, *, name: str, title: str, first: str, link: Callable 
     return Table(name, title, columns, rows, footer=footer)
 
 
-def group_chart(groups, *, schedule) -> dict:
+NEW_STARTS = {"plan_kind": "new_start"}
+
+
+def group_chart(groups, *, schedule, links=None) -> dict:
     return {
         "kind": "bar",
         "categories": [g["label"] for g in groups],
@@ -91,6 +114,7 @@ def group_chart(groups, *, schedule) -> dict:
             {"name": "开工率（%）", "data": [g["start_rate_pct"] for g in groups]},
             {"name": "投资完成率（%）", "data": [g["completion_pct"] for g in groups]},
         ],
+        "links": links or [],
         "markLine": {"name": "序时进度", "value": schedule},
         "unit": "%",
     }
@@ -98,43 +122,72 @@ def group_chart(groups, *, schedule) -> dict:
 
 @status_page
 def project_list(request):
-    """项目: the year's projects by the filters, by district and industry, with 开工率 and 投资完成率."""
+    """项目: the year's projects by the filters, by district and industry, with 开工率 and 投资完成率.
+
+    Every figure links to this page with the filters that give its rows: the list then shows exactly the
+    projects the figure counts, and says so in words ("2021年在建、10亿元以上：325个")."""
     year = page_year(request)
     user = request.user
-    filterset = ProjectFilterSet(_filter_data(request), queryset=Project.objects.for_user(user), request=request)
+    data = _filter_data(request)
+    filterset = ProjectFilterSet(data, queryset=Project.objects.for_user(user), request=request)
+    filterset.page_year = year
     filterset.form.fields["district"].queryset = District.objects.for_user(user)
     if filterset.is_valid():
-        projects = selectors.of_year(filterset.qs, year=year)
+        own_definition = any(key in data for key in DEFINITIONS)
+        projects = filterset.qs if own_definition else selectors.of_year(filterset.qs, year=year)
     else:
+        own_definition = False
         projects = Project.objects.none()
     by_district = selectors.progress_by(projects, year=year, field="district")
     by_industry = selectors.progress_by(projects, year=year, field="industry")
     summary = selectors.progress_totals(by_district, year=year)
     rows = selectors.with_progress(projects, year=year).select_related("district").order_by("-total_investment", "code")
-    paginator = Paginator(rows, PAGE_SIZE)
-    paginator.count = summary["projects"]  # known already: no second count of the year's projects
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginate(request, rows, count=summary["projects"])  # counted already: no second count
 
-    def drill(group):
-        return "?" + query_with(request, district=str(group["key"]), page=None, format=None, table=None)
+    def href(**filters) -> str:
+        """This list with more filters (a figure's rows); `started_by=True` is the page's year."""
+        changes = {k: (str(year) if v is True else str(v)) for k, v in filters.items()}
+        if "plan_kind" in changes and not own_definition:
+            changes.setdefault("planned", str(year))
+        return "?" + query_with(request, page=None, format=None, table=None, print=None, year=str(year), **changes)
 
+    def drill(group, **filters):
+        return href(district=str(group["key"]), **filters)
+
+    def by_industry_link(group, **filters):
+        return href(industry=str(group["key"]), **filters)
+
+    words = project_filters_in_words(filterset)
+    if not own_definition:
+        words = f"{year}年项目（列入年度计划或在建）" + (f"、{words}" if words else "")
     tables = [
         progress_table(by_district, name="districts", title="分属地", first="属地", link=drill, totals=summary),
-        progress_table(by_industry, name="industries", title="分产业领域", first="产业领域", totals=summary),
-        project_table(page.object_list, name="projects", title="项目清单", export_rows=rows.iterator(), page=page),
+        progress_table(by_industry, name="industries", title="分产业领域", first="产业领域", link=by_industry_link,
+                       totals=summary),
+        project_table(page.object_list, name="projects", title="项目清单", export_rows=rows.iterator(), page=page,
+                      totals=summary),
     ]
+    lights = summary["lights"]
     context = {
         "nav": "projects", "year": year, "years": year_choices(request, year), "as_of": selectors.as_of(year),
-        "summary": summary,
+        "summary": summary, "words": words,
+        "links": {
+            "self": href(), "planned_new": href(**NEW_STARTS), "started_new": href(**NEW_STARTS, started_by=True),
+            **{f"light_{k}": href(light=k) for k in lights},
+        },
         "filterset": filterset, "page": page,
-        "page_query": query_with(request, page=None, format=None, table=None),
+        "page_query": query_with(request, page=None, format=None, table=None, print=None),
         "charts": {
-            "districts": group_chart(by_district, schedule=summary["schedule_pct"]),
-            "industries": group_chart(by_industry, schedule=summary["schedule_pct"]),
+            "districts": group_chart(by_district, schedule=summary["schedule_pct"],
+                                     links=[drill(g) for g in by_district]),
+            "industries": group_chart(by_industry, schedule=summary["schedule_pct"],
+                                      links=[by_industry_link(g) for g in by_industry]),
             "district_investment": {
                 "kind": "bar", "categories": [g["label"] for g in by_district], "unit": "亿元",
+                "links": [drill(g) for g in by_district],
                 "series": [{"name": "总投资（亿元）",
-                            "data": [Decimal(g["investment_wan"]).scaleb(-4) for g in by_district]}],
+                            "data": [Decimal(g["investment_wan"]).scaleb(-4).quantize(Decimal("0.01"))
+                                     for g in by_district]}],
             },
         },
         "admin_url": reverse("admin:projects_project_changelist"),

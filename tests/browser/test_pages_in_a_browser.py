@@ -98,7 +98,7 @@ def test_a_supervisor_reads_the_2021_figures_filters_opens_a_project_and_downloa
     log_in(page, "supervisor", demo["password"])
     page.goto("/?year=2021")
     cards = page.locator(".cards").inner_text()
-    for figure in ["1315", "621", "11.6%", "365.98", "32.9% / 58.9%"]:
+    for figure in ["1,315", "621", "11.6%", "365.98亿元", "32.9% / 58.9%"]:
         assert figure in cards, figure
     assert page.locator(".chart[data-chart=chart-growth] svg").count() == 1  # ECharts drew the growth line
     screenshot(page, "supervisor-overview-2021")
@@ -130,8 +130,8 @@ def test_a_supervisor_reads_the_2021_figures_filters_opens_a_project_and_downloa
     with open(download.path(), "rb") as file:
         book = openpyxl.load_workbook(io.BytesIO(file.read()), read_only=True)
     values = list(book.worksheets[0].iter_rows(values_only=True))
-    assert values[0][2] == "属地" and {row[2] for row in values[1:]} == {"南关区"}
-    assert sum(Decimal(str(row[5])) for row in values[1:]) > 0
+    assert values[0][2] == "属地" and {row[2] for row in values[1:-1]} == {"南关区"} and values[-1][0] == "合计"
+    assert sum(Decimal(str(row[5])) for row in values[1:-1]) == Decimal(str(values[-1][5])) > 0
 
     for name, url in [("supervisor-ledgers-2021", "/ledgers/?year=2021"),
                       ("supervisor-bonds-2021", "/bonds/?year=2021")]:

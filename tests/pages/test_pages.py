@@ -98,7 +98,8 @@ def test_money_on_the_pages_matches_the_database_to_the_cent(login, city, superv
     assert "1,200.40" in bonds  # 4 × 300.10 spent
     overview = c.get("/?year=2021").content.decode()
     built = Project.objects.built_in(2021).aggregate(t=Sum("total_investment"))["t"]
-    assert yi(built) == "60.0002" and yi(built) in overview  # 4 × 150,000.50万元, not rounded to 60.00
+    # 4 × 150,000.50万元: read as 60.00亿元 (two decimals), carried exactly in 万元 by the figure's link
+    assert yi(built) == "60.0002" and ">60.00<" in overview and f'data-figure="{built:f}"' in overview
 
 
 def test_a_table_downloads_as_excel_with_the_pages_filters(login, city, supervisor, chaoyang):
@@ -110,8 +111,8 @@ def test_a_table_downloads_as_excel_with_the_pages_filters(login, city, supervis
     book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0][:2] == ("统一项目代码", "项目名称")
-    assert len(rows) == 1 + 3 and all(row[2] == "朝阳区" for row in rows[1:])
-    assert {row[5] for row in rows[1:]} == {Decimal("150000.50")} or {row[5] for row in rows[1:]} == {150000.5}
+    assert len(rows) == 1 + 3 + 1 and all(row[2] == "朝阳区" for row in rows[1:-1]) and rows[-1][0] == "合计"
+    assert {row[5] for row in rows[1:-1]} == {Decimal("150000.50")} or {row[5] for row in rows[1:-1]} == {150000.5}
 
 
 def test_every_table_of_every_page_downloads(login, city, supervisor, chaoyang):
@@ -213,8 +214,8 @@ def test_the_demo_2021_overview_shows_the_seed_figures(login):
 
     c = login(User.objects.get(username="supervisor"))
     page = c.get("/?year=2021").content.decode()
-    for text in ["1,315", "1,117", "325", "+23", "+5", "+4", "621", "789", "1,504", "365.98", "145",
-                 "32.9%", "58.9%", "138.00", "11.6%", "连续18个月", "轨道交通三期工程", "879.00", "百万头肉牛养殖项目"]:
+    for text in ["1,315", "1,117", "325", "增加23个", "增加5个", "增加4个", "621", "789", "1,504", "365.98", "145",
+                 "32.9%", "58.9%", "增加138.00亿元", "11.6%", "连续18个月", "轨道交通三期工程", "879.00", "百万头肉牛养殖项目"]:
         assert text in page, text
     assert c.get("/").content.decode().count("2021年重点项目工作总览") == 1  # the latest year is the default
     for url in ["/projects/?year=2021", "/ledgers/?year=2021", "/bonds/?year=2021",
