@@ -11,7 +11,10 @@ class ConfigConfig(AppConfig):
 
     def ready(self) -> None:
         from . import middleware  # noqa: F401  (connects the login stamp of the idle clock)
+        from .people import install as name_people
         from .roles import sync_role_permissions
+
+        name_people()
 
         # post_migrate is sent once per app, after that app's permissions exist; syncing each time is idempotent
         # and the last run sees every app's permissions.

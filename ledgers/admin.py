@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from config.admin import (
     ProjectColumns,
@@ -18,6 +19,7 @@ from config.admin import (
     VersionedAdminMixin,
     badge,
 )
+from config.dates import today
 from config.excel.admin import ExcelAdminMixin
 from projects.forms import ReasonForm
 
@@ -43,6 +45,7 @@ from .models import (
     StartCondition,
     StartConditionType,
 )
+from .models import overdue_days as days_overdue
 
 DISTRICT_FILTER = ("project__district", admin.RelatedOnlyFieldListFilter)
 UNIT_FILTER = ("responsible_unit", admin.RelatedOnlyFieldListFilter)
@@ -348,10 +351,10 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
     resource_classes = [resources.ProblemResource]
     list_display = [
         "project_name", "district", "category", "summary", "responsible_unit", "level_badge", "status_badge",
-        "light_badge", "deadline", "reported_on",
+        "light_badge", "deadline", "overdue_days", "reported_on", "reported_by",
     ]
     list_filter = ["status", "level", LightFilter, "category", DISTRICT_FILTER, UNIT_FILTER]
-    list_select_related = ["project__district", "responsible_unit"]
+    list_select_related = ["project__district", "responsible_unit", "reported_by"]
     search_fields = ["project__code", "project__name", "description"]
     date_hierarchy = "deadline"
     autocomplete_fields = ["project", "responsible_unit"]
@@ -366,8 +369,8 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
                    available=_may_escalate, help="专班 → 部门联席会议 → 领导小组；须写明原因并明确新的办理时限。"),
     ]
     add_fields = ["project", "category", "description", "responsible_unit", "deadline", "reported_on"]
-    change_readonly = ["project", "level_badge", "status_badge", "light_badge", "deadline", "reported_on",
-                       "reported_by", "resolution", "solved_on", "closed_on"]
+    change_readonly = ["project", "level_badge", "status_badge", "light_badge", "deadline", "overdue_days",
+                       "reported_on", "reported_by", "resolution", "solved_on", "closed_on"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_light()
@@ -379,8 +382,8 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
         if obj is None:
             return self.add_fields
         return ["project", "category", "description", "responsible_unit", "level_badge", "status_badge",
-                "light_badge", "deadline", "reported_on", "reported_by", "resolution", "solved_on", "closed_on",
-                "version"]
+                "light_badge", "deadline", "overdue_days", "reported_on", "reported_by", "resolution", "solved_on",
+                "closed_on", "version"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -402,6 +405,11 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="超期天数", ordering="overdue_from")
+    def overdue_days(self, obj):
+        days = days_overdue(getattr(obj, "overdue_from", None), today())
+        return format_html('<span class="kp-overdue">超期 {} 天</span>', days) if days else "—"
 
     @admin.display(description="问题描述")
     def summary(self, obj):

@@ -232,11 +232,12 @@ class StartConditionQuerySet(ScopedQuerySet):
         ))
 
 
-def _deadline_light(finished: Q, field: str, on: datetime.date) -> Case:
+def _deadline_light(finished: Q, field: str, on: datetime.date, overdue: Q | None = None) -> Case:
     soon = on + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
     return _light([
         When(finished, then=Value(Light.OFF)),
-        When(**{f"{field}__lt": on}, then=Value(Light.RED)),
+        When(Q(**{f"{field}__lt": on}) | overdue if overdue is not None else Q(**{f"{field}__lt": on}),
+             then=Value(Light.RED)),
         When(**{f"{field}__lte": soon}, then=Value(Light.YELLOW)),
     ])
 
@@ -327,10 +328,39 @@ class ProblemQuerySet(ScopedQuerySet):
         return self.filter(status__in=PROBLEM_OPEN_STATUSES)
 
     def with_light(self, on: datetime.date | None = None) -> ProblemQuerySet:
-        """`light` as of `on`: unsolved past the deadline → red, due within LIGHTS['due_soon_days'] → yellow."""
+        """`light` as of `on`: unsolved past the deadline → red, due within LIGHTS['due_soon_days'] → yellow.
+
+        Overdue at any level: a problem escalated after it missed a deadline stays red (`overdue_since`),
+        whatever its new deadline, until it is solved."""
+        on = on or today()
         return self.annotate(light=_deadline_light(
-            ~Q(status__in=PROBLEM_OPEN_STATUSES), "deadline", on or today()
-        ))
+            ~Q(status__in=PROBLEM_OPEN_STATUSES), "deadline", on, overdue=Q(overdue_since__lte=on)
+        ), overdue_from=overdue_from(on))
+
+    def overdue(self, on: datetime.date | None = None) -> ProblemQuerySet:
+        """Unsolved problems overdue on `on`: past the deadline, or escalated after missing one."""
+        on = on or today()
+        return self.open().filter(overdue_q(on))
+
+
+def overdue_q(on: datetime.date) -> Q:
+    """Overdue on `on`: past the current deadline, or escalated after missing an earlier one."""
+    return Q(deadline__lt=on) | Q(overdue_since__lte=on)
+
+
+def overdue_from(on: datetime.date):
+    """The deadline a problem missed first (超期起算), as of `on`: the one kept by escalation, else the current
+    deadline once it has passed, else NULL. 超期 N 天 = `on` − this date."""
+    return Case(
+        When(overdue_since__isnull=False, overdue_since__lte=on, then=models.F("overdue_since")),
+        When(deadline__lt=on, then=models.F("deadline")),
+        default=Value(None), output_field=models.DateField(),
+    )
+
+
+def overdue_days(overdue_from_date: datetime.date | None, on: datetime.date) -> int | None:
+    """超期天数 from an `overdue_from` annotation (None when not overdue)."""
+    return (on - overdue_from_date).days if overdue_from_date else None
 
 
 class Problem(StateModel):
@@ -347,6 +377,10 @@ class Problem(StateModel):
     )
     status = FSMField("状态", max_length=12, choices=ProblemStatus.choices, default=ProblemStatus.REPORTED,
                       protected=True)
+    overdue_since = models.DateField(
+        "超期起算日期", null=True, blank=True, editable=False,
+        help_text="升级时已超过的原办理时限：升级后仍按此计算超期天数，直至解决。",
+    )
     reported_on = models.DateField("提报日期", default=today)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="提报人", on_delete=models.SET_NULL, null=True, blank=True,
