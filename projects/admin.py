@@ -523,6 +523,8 @@ class RobotWebhookForm(django_forms.ModelForm):
                                     widget=django_forms.PasswordInput(render_value=False),
                                     help_text="钉钉“加签”的密钥（SEC 开头）。留空则保留原密钥。")
     clear_secret = django_forms.BooleanField(label="清除密钥", required=False)
+    url = django_forms.URLField(label="Webhook 地址", max_length=500, assume_scheme="https",
+                                help_text="企业微信或钉钉群机器人的 Webhook 地址（https）。")
 
     class Meta:
         model = RobotWebhook

@@ -67,8 +67,9 @@ def test_the_project_list_needs_ten_queries(login, supervisor, clerk, chaoyang, 
     add_rows(5, chaoyang, fgw, clerk, project_factory, 0)
     # session, user, permissions with the groups (one query: config.auth.Backend), the district filter's choices,
     # count, the page with its districts (select_related), date hierarchy min/max and days, and a savepoint
-    # pair (ATOMIC_REQUESTS inside the test's transaction); the session is not written (config.middleware)
-    assert count_queries(login(supervisor), reverse("admin:projects_project_changelist")) == 10
+    # pair (ATOMIC_REQUESTS inside the test's transaction), and the header's 待办 and unread counts (one query,
+    # config.todo); the session is not written (config.middleware)
+    assert count_queries(login(supervisor), reverse("admin:projects_project_changelist")) == 11
 
 
 def test_the_date_hierarchy_links_the_years_that_have_projects_in_the_clerks_scope(
@@ -85,4 +86,4 @@ def test_the_date_hierarchy_links_the_years_that_have_projects_in_the_clerks_sco
     assert year_links(login(supervisor)) == [2019, 2021, 2023]
     # as many as a single year's months: Django's first and last dates (which projects.admin.YearsInSqlQuerySet
     # keeps instead of asking again), then one query that probes every year between them
-    assert count_queries(login(supervisor), url) == 10
+    assert count_queries(login(supervisor), url) == 11
