@@ -265,7 +265,7 @@ def counts(user, *, on: datetime.date | None = None, base=None, with_unread: boo
     kinds = kinds_for(user)
     annotations = {f"k_{k.key}": SubqueryCount(_count_source(k.rows(user, on))) for k in kinds}
     if with_unread:
-        annotations["unread"] = SubqueryCount(unread(user).values("pk"))
+        annotations["unread"] = SubqueryCount(unread(user).order_by().values("pk"))
     if not annotations:
         return Counts([], 0)
     base = base if base is not None else get_user_model().objects.filter(pk=user.pk)
