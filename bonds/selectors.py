@@ -376,3 +376,11 @@ def funnel_chart(rows: list[dict[str, object]]) -> dict[str, object]:
 def for_project(project, *, user, on: datetime.date | None = None):
     """A project's bond projects with their money and spending light (as of `on`, today by default)."""
     return with_money(BondProject.objects.for_user(user).filter(project=project), on=on).order_by("-year", "pk")
+
+
+# --- 待办 (config.todo) --------------------------------------------------------------------------------------
+
+
+def red_spending(*, user, on: datetime.date | None = None):
+    """Bond projects whose spending light is red on `on` (today): spending far behind the expected line."""
+    return with_money(BondProject.objects.for_user(user), on=on).filter(light=Light.RED.value)

@@ -16,6 +16,8 @@ from projects.api import ROUTES as PROJECT_ROUTES
 from projects.selectors import latest_year
 
 from .figures import figures
+from .inbox import NotificationListView, NotificationReadView
+from .todo import TodoView
 
 router = DefaultRouter()
 for prefix, viewset in [*PROJECT_ROUTES, *LEDGER_ROUTES, *BOND_ROUTES]:
@@ -46,6 +48,9 @@ class FiguresView(APIView):
 
 urlpatterns = [
     path("figures/", FiguresView.as_view(), name="api-figures"),
+    path("todo/", TodoView.as_view(), name="api-todo"),
+    path("notifications/", NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read/", NotificationReadView.as_view(), name="api-notifications-read"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -15,9 +15,11 @@ class ConfigConfig(AppConfig):
 
         from . import middleware  # noqa: F401  (connects the login stamp of the idle clock)
         from .admin import guard_admin_site
+        from .people import install as name_people
         from .roles import sync_role_permissions
 
         guard_admin_site(admin.site)  # ids in every admin URL are database ids (config.admin.CheckedUrlsMixin)
+        name_people()
 
         # post_migrate is sent once per app, after that app's permissions exist; syncing each time is idempotent
         # and the last run sees every app's permissions.

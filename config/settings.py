@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.todo.header",  # the header's 待办 and unread-notification badges (one query, lazily)
             ],
         },
     },
@@ -265,3 +266,13 @@ LIGHTS = {
 BOND_MIN_COVERAGE_RATIO = Decimal(env.str("BOND_MIN_COVERAGE_RATIO", default="1.1"))
 # Bond money is expected to be spent within this many months of issue.
 BOND_SPENDING_MONTHS = env.int("BOND_SPENDING_MONTHS", default=6)
+
+# 待办 and notifications (issue 16)
+TODO_STALE_DAYS = env.int("TODO_STALE_DAYS", default=30)  # a ledger entry with no progress note for this long
+TODO_PAGE_ITEMS = env.int("TODO_PAGE_ITEMS", default=50)  # items listed per kind on /todo/ (the count is exact)
+REPORT_DUE_DAY = env.int("REPORT_DUE_DAY", default=5)  # month M's reports are due by this day of month M+1
+NOTIFY_WEBHOOK_HOSTS = env.list("NOTIFY_WEBHOOK_HOSTS", default=["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
+NOTIFY_WEBHOOK_TRIES = env.int("NOTIFY_WEBHOOK_TRIES", default=3)
+NOTIFY_WEBHOOK_BACKOFF_SECONDS = env.float("NOTIFY_WEBHOOK_BACKOFF_SECONDS", default=2.0)
+NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
+NOTIFY_WEBHOOK_CA_FILE = env.str("NOTIFY_WEBHOOK_CA_FILE", default="")  # extra CA bundle (tests: a local receiver)

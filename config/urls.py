@@ -2,14 +2,21 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from .inbox import notification_open, notifications_page, notifications_read
 from .overview import overview
 from .project_page import project_detail
+from .todo import todo_page
 from .uploads import serve_upload
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_root")),
     path("", overview, name="home"),
+    # 待办 reads all three apps, so it is composed here; notifications are the kit's (config.inbox).
+    path("todo/", todo_page, name="todo"),
+    path("notifications/", notifications_page, name="notifications"),
+    path("notifications/read/", notifications_read, name="notifications-read"),
+    path("notifications/<int:pk>/", notification_open, name="notification-open"),
     # A project's page reads ledgers and bonds too, so it is composed here, not in `projects`.
     path("projects/<str:code>/", project_detail, name="project-detail"),
     path("projects/", include("projects.urls")),

@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from config.admin import (
     ProjectColumns,
@@ -21,6 +22,7 @@ from config.admin import (
     light_badge,
     light_filter,
 )
+from config.dates import today
 from config.excel.admin import ExcelAdminMixin
 from projects.forms import ReasonForm
 
@@ -46,6 +48,7 @@ from .models import (
     StartConditionType,
     stats_list_note,
 )
+from .models import overdue_days as days_overdue
 
 DISTRICT_FILTER = ("project__district", admin.RelatedOnlyFieldListFilter)
 UNIT_FILTER = ("responsible_unit", admin.RelatedOnlyFieldListFilter)
@@ -333,10 +336,10 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
     resource_classes = [resources.ProblemResource]
     list_display = [
         "project_name", "district", "category", "summary", "responsible_unit", "level_badge", "status_badge",
-        "light_badge", "deadline", "reported_on",
+        "light_badge", "deadline", "overdue_days", "reported_on", "reported_by",
     ]
     list_filter = ["status", "level", light_filter(PROBLEM_LIGHT), "category", DISTRICT_FILTER, UNIT_FILTER]
-    list_select_related = ["project__district", "responsible_unit"]
+    list_select_related = ["project__district", "responsible_unit", "reported_by"]
     search_fields = ["project__code", "project__name", "description"]
     date_hierarchy = "deadline"
     autocomplete_fields = ["project", "responsible_unit"]
@@ -352,7 +355,7 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
     ]
     add_fields = ["project", "category", "description", "responsible_unit", "deadline", "reported_on"]
     # On a stored problem; what its state locks (project, deadline, …) comes from `Problem.locked_fields`.
-    readonly_fields = ["level_badge", "status_badge", "light_badge", "reported_by", "resolution", "solved_on",
+    readonly_fields = ["level_badge", "status_badge", "light_badge", "overdue_days", "reported_by", "resolution", "solved_on",
                        "closed_on"]
 
     def get_queryset(self, request):
@@ -365,8 +368,8 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
         if obj is None:
             return self.add_fields
         return ["project", "category", "description", "responsible_unit", "level_badge", "status_badge",
-                "light_badge", "deadline", "reported_on", "reported_by", "resolution", "solved_on", "closed_on",
-                "version"]
+                "light_badge", "deadline", "overdue_days", "reported_on", "reported_by", "resolution", "solved_on",
+                "closed_on", "version"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -385,6 +388,11 @@ class ProblemAdmin(ExcelAdminMixin, VersionedAdminMixin, LedgerColumns, Transiti
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="超期天数", ordering="overdue_from")
+    def overdue_days(self, obj):
+        days = days_overdue(getattr(obj, "overdue_from", None), today())
+        return format_html('<span class="kp-overdue">超期 {} 天</span>', days) if days else "—"
 
     @admin.display(description="问题描述")
     def summary(self, obj):

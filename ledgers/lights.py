@@ -44,16 +44,21 @@ LEDGER_ENTRY_LIGHT = LightRule(
 )
 
 
-def deadline_light(name: str, field: str, finished: Q, finished_fields: tuple[str, ...]) -> LightRule:
-    """A deadline light: past `field` → red, due within LIGHTS['due_soon_days'] → yellow; `finished` → off."""
+def deadline_light(name: str, field: str, finished: Q, finished_fields: tuple[str, ...],
+                   overdue_since: str | None = None) -> LightRule:
+    """A deadline light: past `field` → red, due within LIGHTS['due_soon_days'] → yellow; `finished` → off.
+    With `overdue_since`, a row that missed an earlier deadline (kept there on escalation) stays red."""
 
     def rules(on: datetime.date):
         soon = on + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
-        return [(Light.RED, Q(**{f"{field}__lt": on})), (Light.YELLOW, Q(**{f"{field}__lte": soon}))]
+        late = Q(**{f"{field}__lt": on})
+        if overdue_since:
+            late |= Q(**{f"{overdue_since}__lte": on})
+        return [(Light.RED, late), (Light.YELLOW, Q(**{f"{field}__lte": soon}))]
 
     return LightRule(
         name=name,
-        depends_on=(field, *finished_fields),
+        depends_on=(field, *((overdue_since,) if overdue_since else ()), *finished_fields),
         thresholds=("due_soon_days",),
         rules=rules,
         finished=lambda on: finished,
@@ -64,5 +69,6 @@ def deadline_light(name: str, field: str, finished: Q, finished_fields: tuple[st
 # 开工条件: late past its due date (倒排工期); done or not applicable → off.
 CONDITION_LIGHT = deadline_light("开工条件红黄绿灯", "due_date", Q(done_on__isnull=False) | Q(not_applicable=True),
                                  ("done_on", "not_applicable"))
-# 问题: unsolved past its deadline; solved or closed → off.
-PROBLEM_LIGHT = deadline_light("问题红黄绿灯", "deadline", ~Q(status__in=PROBLEM_OPEN_STATUSES), ("status",))
+# 问题: unsolved past its deadline, or escalated after missing one (overdue at any level); solved or closed → off.
+PROBLEM_LIGHT = deadline_light("问题红黄绿灯", "deadline", ~Q(status__in=PROBLEM_OPEN_STATUSES), ("status",),
+                               overdue_since="overdue_since")

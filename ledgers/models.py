@@ -316,8 +316,35 @@ class ProblemQuerySet(ScopedQuerySet):
         return self.filter(status__in=PROBLEM_OPEN_STATUSES)
 
     def with_light(self, on: datetime.date | None = None) -> ProblemQuerySet:
-        """Annotate `light` as of `on` (today): `ledgers.lights.PROBLEM_LIGHT`."""
-        return self.annotate(light=PROBLEM_LIGHT.expression(on))
+        """Annotate `light` as of `on` (today): `ledgers.lights.PROBLEM_LIGHT` (red while overdue at any level),
+        and `overdue_from`, the deadline it missed first."""
+        on = on or today()
+        return self.annotate(light=PROBLEM_LIGHT.expression(on), overdue_from=overdue_from(on))
+
+    def overdue(self, on: datetime.date | None = None) -> ProblemQuerySet:
+        """Unsolved problems overdue on `on`: past the deadline, or escalated after missing one."""
+        on = on or today()
+        return self.open().filter(overdue_q(on))
+
+
+def overdue_q(on: datetime.date) -> Q:
+    """Overdue on `on`: past the current deadline, or escalated after missing an earlier one."""
+    return Q(deadline__lt=on) | Q(overdue_since__lte=on)
+
+
+def overdue_from(on: datetime.date):
+    """The deadline a problem missed first (超期起算), as of `on`: the one kept by escalation, else the current
+    deadline once it has passed, else NULL. 超期 N 天 = `on` − this date."""
+    return Case(
+        When(overdue_since__isnull=False, overdue_since__lte=on, then=models.F("overdue_since")),
+        When(deadline__lt=on, then=models.F("deadline")),
+        default=models.Value(None), output_field=models.DateField(),
+    )
+
+
+def overdue_days(overdue_from_date: datetime.date | None, on: datetime.date) -> int | None:
+    """超期天数 from an `overdue_from` annotation (None when not overdue)."""
+    return (on - overdue_from_date).days if overdue_from_date else None
 
 
 class Problem(StateModel):
@@ -334,6 +361,10 @@ class Problem(StateModel):
     )
     status = FSMField("状态", max_length=12, choices=ProblemStatus.choices, default=ProblemStatus.REPORTED,
                       protected=True)
+    overdue_since = models.DateField(
+        "超期起算日期", null=True, blank=True, editable=False,
+        help_text="升级时已超过的原办理时限：升级后仍按此计算超期天数，直至解决。",
+    )
     reported_on = models.DateField("提报日期", default=today)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="提报人", on_delete=models.SET_NULL, null=True, blank=True,

@@ -22,7 +22,7 @@ from projects.selectors import as_of
 
 from .choices import CauseCategory, EntryStatus, LedgerKind, ProblemLevel, ProblemStatus
 from .lights import LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
-from .models import LedgerEntry, Problem, StartCondition
+from .models import LedgerEntry, Problem, StartCondition, overdue_from, overdue_q
 
 # --- who qualifies (used by services.ledgers_sync) ---------------------------------------------------------
 
@@ -409,11 +409,11 @@ def problems_of_year(*, year: int, user, state: str = "open"):
     elif state in ("open", "red"):
         problems = problems.exclude(solved_by)
         if state == "red":
-            problems = problems.filter(deadline__lt=day)
+            problems = problems.filter(overdue_q(day))  # overdue at any level, escalated or not
     light = PROBLEM_LIGHT.expression(day, finished=solved_by)  # its deadline light then, 已完成 once solved
     return (
         problems
-        .annotate(light=light).annotate(rank=rank_expression())
+        .annotate(light=light, overdue_from=overdue_from(day)).annotate(rank=rank_expression())
         .select_related("project", "project__district", "responsible_unit")
         .order_by("rank", "deadline", "pk")
     )
@@ -429,3 +429,89 @@ def for_project(project, *, user, on: datetime.date | None = None) -> dict[str, 
         "problems": Problem.objects.for_user(user).filter(project=project).with_light(on)
         .select_related("responsible_unit").order_by("-reported_on", "pk"),
     }
+
+
+# --- 待办 (config.todo composes these; each returns a queryset, so the page counts them in one query) -------
+
+
+def entries_without_cause(*, user, on: datetime.date):
+    """Open 计划新开工未开工 and 已开工未入库 entries whose cause is not filled in (原因分类 or 具体原因)."""
+    return (
+        LedgerEntry.objects.for_user(user).open()
+        .filter(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.NOT_REGISTERED], opened_on__lte=on)
+        .filter(Q(cause_category="") | Q(cause=""))
+    )
+
+
+def entries_stale(*, user, on: datetime.date):
+    """Open entries with no progress note for TODO_STALE_DAYS (counted from the last note, else the opening),
+    each with `last_note` (the date of its last note, or None)."""
+    from django.conf import settings
+
+    from .models import ProgressNote
+
+    cutoff = on - datetime.timedelta(days=settings.TODO_STALE_DAYS)
+    last = ProgressNote.objects.filter(entry=OuterRef("pk")).order_by("-on").values("on")[:1]
+    return (
+        LedgerEntry.objects.for_user(user).open().filter(opened_on__lte=on)
+        .annotate(last_note=Subquery(last))
+        .filter(Q(last_note__lt=cutoff) | Q(last_note__isnull=True, opened_on__lt=cutoff))
+    )
+
+
+def conditions_due(*, user, on: datetime.date):
+    """Open start conditions the user works (a department clerk: those assigned to the unit), overdue or due
+    within LIGHTS['due_soon_days']."""
+    from django.conf import settings
+
+    soon = on + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
+    return StartCondition.objects.for_editor(user).open().filter(due_date__lte=soon).with_light(on)
+
+
+def problems_due(*, user, on: datetime.date):
+    """Unsolved problems the user works, overdue (at any level) or due within LIGHTS['due_soon_days']."""
+    from django.conf import settings
+
+    soon = on + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
+    return (Problem.objects.for_editor(user).open().filter(reported_on__lte=on)
+            .filter(Q(deadline__lte=soon) | overdue_q(on)).with_light(on))
+
+
+def problems_overdue(*, user, on: datetime.date):
+    """Unsolved problems overdue on `on` (past the deadline, or escalated after missing one): the supervisor
+    chases or escalates them."""
+    return Problem.objects.for_user(user).overdue(on).filter(reported_on__lte=on).with_light(on)
+
+
+def turned_red_q(on: datetime.date, days: int = 7) -> Q:
+    """An open ledger entry or unsolved problem whose light turned red in the `days` before `on`: red on `on`
+    and not red `days` earlier (the lights are dates, so both days are computed, not remembered)."""
+    from django.conf import settings
+
+    cfg = settings.LIGHTS
+    before = on - datetime.timedelta(days=days)
+    by_months = Q(kind__in=[LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND])
+    entry = (
+        by_months & Q(since__lte=add_months(on, -cfg["not_started_red_months"]),
+                      since__gt=add_months(before, -cfg["not_started_red_months"]))
+    ) | (
+        Q(kind=LedgerKind.NOT_REGISTERED)
+        & Q(since__lte=on - datetime.timedelta(days=cfg["not_registered_red_days"]),
+            since__gt=before - datetime.timedelta(days=cfg["not_registered_red_days"]))
+    )
+    return entry
+
+
+def projects_turned_red(*, user, on: datetime.date, days: int = 7):
+    """Projects with an open entry or an unsolved problem that turned red in the last `days` days, each with
+    `red_since`-style reasons left to the caller (the entry's kind, the problem's deadline)."""
+    from django.db.models import Exists
+
+    entries = LedgerEntry.objects.filter(project=OuterRef("pk"), opened_on__lte=on).open().filter(turned_red_q(on, days))
+    problems = Problem.objects.filter(project=OuterRef("pk"), reported_on__lte=on).open().filter(
+        deadline__lt=on, deadline__gte=on - datetime.timedelta(days=days), overdue_since__isnull=True)
+    return (
+        Project.objects.for_user(user)
+        .annotate(red_entry=Exists(entries), red_problem=Exists(problems))
+        .filter(Q(red_entry=True) | Q(red_problem=True))
+    )

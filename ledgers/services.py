@@ -37,6 +37,7 @@ from .models import (
     StartCondition,
     StartConditionType,
 )
+from .signals import conditions_assigned, entries_opened, problem_assigned, problem_escalated
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -45,6 +46,11 @@ BATCH = 500
 def _chunks(items: Sequence, size: int = BATCH):
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _announce(signal, **kwargs) -> None:
+    """Send `signal` once the surrounding transaction has committed."""
+    transaction.on_commit(lambda: signal.send(sender=LedgerEntry, **kwargs))
 
 
 # --- 动态销号: the sync ------------------------------------------------------------------------------------
@@ -119,8 +125,13 @@ def _sync_kind(kind: str, *, on, project_ids, by, job: str, result: SyncResult) 
         new_entries.append(entry)
         result.opened.append((kind, c.code, c.name))
     if new_entries:
-        bulk_create_with_history(new_entries, LedgerEntry, batch_size=BATCH, default_user=by,
-                                 default_change_reason=f"{job}：列入台账")
+        created = bulk_create_with_history(new_entries, LedgerEntry, batch_size=BATCH, default_user=by,
+                                           default_change_reason=f"{job}：列入台账")
+        ids = [e.pk for e in created if e.pk is not None]
+        if not ids:  # databases that do not return ids from a bulk insert (the history helper re-reads them)
+            ids = list(LedgerEntry.objects.filter(kind=kind, opened_on=on, project_id__in=[c.project_id for c in to_open])
+                       .exclude(status=EntryStatus.CLOSED).values_list("pk", flat=True))
+        _announce(entries_opened, entry_ids=ids)
 
     # The project's facts come as annotations: loading 100 000 Project instances would cost more than the sync.
     facts = {
@@ -234,8 +245,12 @@ def conditions_schedule(
         for t in types
         if (project.pk, t.pk) not in existing
     ]
-    return bulk_create_with_history(new, StartCondition, batch_size=BATCH, default_user=history_user(by),
-                                    default_change_reason="倒排工期：生成开工条件")
+    created = bulk_create_with_history(new, StartCondition, batch_size=BATCH, default_user=history_user(by),
+                                       default_change_reason="倒排工期：生成开工条件")
+    ids = [c.pk for c in created if c.pk is not None and c.responsible_unit_id]
+    if ids:
+        _announce(conditions_assigned, condition_ids=ids)
+    return created
 
 
 def conditions_reschedule(*, project_ids: Iterable[int], by=SYSTEM) -> int:
@@ -359,7 +374,9 @@ def problem_report(
 
 def problem_assign(*, problem: Problem, by) -> Problem:
     """提报 → 交办 to the responsible unit (supervisors)."""
-    return run_transition(problem, "assign", by=by, reason=f"交办{problem.responsible_unit}")
+    problem = run_transition(problem, "assign", by=by, reason=f"交办{problem.responsible_unit}")
+    _announce(problem_assigned, problem_id=problem.pk)
+    return problem
 
 
 def problem_accept(*, problem: Problem, by) -> Problem:
@@ -409,15 +426,19 @@ def problem_escalate(
         if problem.level >= max(ProblemLevel.values):
             raise TransitionRefused("问题已由领导小组协调，不能再升级。", code="top_level")
         to_level = problem.level + 1
-        ProblemEscalation.objects.create(
+        escalation = ProblemEscalation.objects.create(
             problem=problem, from_level=problem.level, to_level=to_level, reason=reason.strip(),
             old_deadline=problem.deadline, new_deadline=new_deadline, on=on, by=history_user(by),
         )
         problem.level = to_level
+        if problem.overdue_since is None and problem.deadline < on:
+            # Escalating does not forgive the missed deadline: 超期 keeps counting from it until solved.
+            problem.overdue_since = problem.deadline
         problem.deadline = new_deadline
         problem._history_user = history_user(by)
         problem._change_reason = f"升级至{ProblemLevel(to_level).label}：{reason.strip()}（新时限 {new_deadline}）"
-        problem.save(update_fields=["level", "deadline"])
+        problem.save(update_fields=["level", "deadline", "overdue_since"])
+    _announce(problem_escalated, problem_id=problem.pk, escalation_id=escalation.pk)
     return problem
 
 

@@ -21,7 +21,7 @@ from projects.selectors import as_of
 
 from . import selectors
 from .choices import CauseCategory, LedgerKind, ProblemStatus
-from .models import stats_list_note
+from .models import overdue_days, stats_list_note
 
 
 def _unit(unit) -> str:
@@ -73,7 +73,8 @@ def ledger_overview(request):
     def problem_row(p):
         return [
             Link(p.project.name, p.project.get_absolute_url()), p.project.district.name, p.description,
-            _unit(p.responsible_unit), p.get_level_display(), p.get_status_display(), p.deadline, p.light,
+            _unit(p.responsible_unit), p.get_level_display(), p.get_status_display(), p.deadline,
+            overdue_days(p.overdue_from, as_of(year)), p.light,
             Link("办理", reverse("admin:ledgers_problem_change", args=[p.pk])),
         ]
 
@@ -120,7 +121,8 @@ def ledger_overview(request):
               [[m["level"], m["total"], *m["statuses"]] for m in matrix]),
         Table("problems", f"问题 · {selectors.PROBLEM_STATES[problem_state]}（红灯在前）", [
             Column("项目", width=30), Column("属地"), Column("问题", width=30), Column("责任单位"), Column("层级"),
-            Column("状态"), Column("办理时限", "date"), Column("灯", "light"), Column("后台"),
+            Column("状态"), Column("办理时限", "date"), Column("超期天数", "int"), Column("灯", "light"),
+            Column("后台"),
         ], [problem_row(p) for p in problem_page.object_list],
             export_rows=(problem_row(p) for p in open_problems.iterator()),
             page=problem_page, total=problem_page.paginator.count, page_param="problem_page"),

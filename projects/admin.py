@@ -21,6 +21,7 @@ from config.admin import (
 )
 from config.dates import add_months, today
 from config.excel.admin import ExcelAdminMixin
+from config.scoping import is_supervisor
 
 from . import reconciliation, resources, selectors, services
 from .choices import REPORT_STATUS_COLOURS, STAGE_COLOURS, Tier
@@ -250,16 +251,18 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
         "ytd",
         "since_start_total",
         "status_badge",
+        "submitted_by",
+        "reviewed_by",
         "photo_count",
     ]
     list_filter = ["status", "year", "month", ("project__district", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["project"]
+    list_select_related = ["project", "submitted_by", "reviewed_by"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
     fields = ["project", "year", "month", "amount", "progress", "status_badge", "ytd", "since_start_total",
-              "return_reason", "submitted_at", "reviewed_by", "reviewed_at", "version"]
-    readonly_fields = ["status_badge", "ytd", "since_start_total", "return_reason", "submitted_at", "reviewed_by",
-                       "reviewed_at"]
+              "return_reason", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "version"]
+    readonly_fields = ["status_badge", "ytd", "since_start_total", "return_reason", "submitted_by", "submitted_at",
+                       "reviewed_by", "reviewed_at"]
     inlines = [SitePhotoInline]
     transitions = [
         Transition("submit", "报送", services.monthly_report_submit, "report"),
@@ -267,7 +270,7 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
         Transition("send_back", "退回", services.monthly_report_return, "report", ReasonForm, style="danger"),
     ]
 
-    actions = ["submit_selected"]
+    actions = ["submit_selected", "approve_selected", "return_selected"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_totals().annotate(photo_count=Count("photos"))
@@ -293,7 +296,45 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
             self.message_user(request, line, messages.WARNING)
 
     def has_submit_permission(self, request):
-        return request.user.has_perm("projects.submit_monthlyreport")
+        # 报送 is the clerk's: supervisors review, and are not offered the clerks' action.
+        return request.user.has_perm("projects.submit_monthlyreport") and not is_supervisor(request.user)
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("projects.approve_monthlyreport")
+
+    def _report_outcome(self, request, outcome, verb: str) -> None:
+        if outcome.done:
+            self.message_user(request, f"已{verb} {len(outcome.done)} 份月报。", messages.SUCCESS)
+        if outcome.refused:
+            names = {r.pk: str(r) for r in MonthlyReport.objects.filter(pk__in=list(outcome.refused))
+                     .select_related("project")}
+            for pk, why in outcome.refused.items():
+                self.message_user(request, f"{names.get(pk, pk)}：{why}", messages.WARNING)
+
+    @admin.action(description="审核通过所选", permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        """Each report through the same service as its 审核通过 button, each its own decision."""
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        self._report_outcome(request, services.monthly_reports_review(ids=ids, decision="approve", by=request.user),
+                             "审核通过")
+
+    @admin.action(description="退回所选", permissions=["approve"])
+    def return_selected(self, request, queryset):
+        """Asks for the reason first (one reason for all the selected reports), then returns each one."""
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        form = ReasonForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            outcome = services.monthly_reports_review(ids=ids, decision="return", reason=form.cleaned_data["reason"],
+                                                      by=request.user)
+            self._report_outcome(request, outcome, "退回")
+            return None
+        from django.template.response import TemplateResponse
+
+        return TemplateResponse(request, "admin/projects/return_selected.html", {
+            **self.admin_site.each_context(request), "title": "退回所选月报", "form": form,
+            "reports": queryset.select_related("project").order_by("pk"), "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
 
     def get_changeform_initial_data(self, request):
         # A report is due for the month just ended; the project page's link also fills in the project.
@@ -455,11 +496,15 @@ admin.site.unregister(User)
 @admin.register(User)
 class KpUserAdmin(CheckedUrlsMixin, UserAdmin):
     inlines = [UserProfileInline]
-    list_display = ["username", "first_name", "role", "belongs_to", "is_active", "last_login"]
+    list_display = ["username", "name", "role", "belongs_to", "is_active", "last_login"]
     list_select_related = ["profile__district", "profile__unit"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(Prefetch("groups", queryset=Group.objects.only("name")))
+
+    @admin.display(description="姓名", ordering="last_name")
+    def name(self, obj):
+        return str(obj)
 
     @admin.display(description="角色")
     def role(self, obj):
@@ -469,3 +514,88 @@ class KpUserAdmin(CheckedUrlsMixin, UserAdmin):
     def belongs_to(self, obj):
         profile = getattr(obj, "profile", None)
         return (profile.district or profile.unit or "—") if profile else "—"
+
+
+# --- 群机器人 (issue 16): set up per district and unit; the secret is never shown back in full ------------
+
+from django import forms as django_forms  # noqa: E402
+
+from config.notify import mask_secret  # noqa: E402
+
+from .models import RobotDigest, RobotWebhook, WebhookDelivery  # noqa: E402
+
+
+class RobotWebhookForm(django_forms.ModelForm):
+    """The secret is typed, never shown: an empty field keeps the stored secret."""
+
+    secret = django_forms.CharField(label="加签密钥", required=False, max_length=200,
+                                    widget=django_forms.PasswordInput(render_value=False),
+                                    help_text="钉钉“加签”的密钥（SEC 开头）。留空则保留原密钥。")
+    clear_secret = django_forms.BooleanField(label="清除密钥", required=False)
+    url = django_forms.URLField(label="Webhook 地址", max_length=500, assume_scheme="https",
+                                help_text="企业微信或钉钉群机器人的 Webhook 地址（https）。")
+
+    class Meta:
+        model = RobotWebhook
+        fields = ["name", "kind", "district", "unit", "url", "secret", "is_active"]
+
+    def clean_secret(self):
+        typed = self.cleaned_data.get("secret", "")
+        if self.cleaned_data.get("clear_secret"):
+            return ""
+        return typed or (self.instance.secret if self.instance.pk else "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_secret"):
+            cleaned["secret"] = ""
+        return cleaned
+
+
+@admin.register(RobotWebhook)
+class RobotWebhookAdmin(ScopedAdmin):
+    form = RobotWebhookForm
+    list_display = ["name", "kind", "district", "unit", "masked_url", "secret_hint", "is_active"]
+    list_filter = ["kind", "is_active"]
+    list_select_related = ["district", "unit"]
+    search_fields = ["name"]
+    readonly_fields = ["secret_hint"]
+    fields = ["name", "kind", "district", "unit", "url", "secret", "secret_hint", "clear_secret", "is_active"]
+
+    @admin.display(description="Webhook 地址")
+    def masked_url(self, obj):
+        # The key in the URL is as good as a password: show the host and the key's last characters only.
+        head, _, key = obj.url.partition("key=") if "key=" in obj.url else obj.url.partition("access_token=")
+        return f"{head}{mask_secret(key)}" if key else obj.url
+
+    @admin.display(description="当前密钥")
+    def secret_hint(self, obj):
+        return mask_secret(obj.secret) if obj and obj.pk else "—"
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["attempt", "at", "channel", "status_code", "error", "ok"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RobotDigest)
+class RobotDigestAdmin(ScopedAdmin):
+    list_display = ["sent_on", "robot", "status", "title"]
+    list_filter = ["status", "sent_on"]
+    list_select_related = ["robot"]
+    fields = readonly_fields = ["sent_on", "robot", "status", "title", "text"]
+    inlines = [WebhookDeliveryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,7 +1,11 @@
 """REST endpoints of the register. Transitions call the same services as the admin buttons."""
 
 from django.db.models import Prefetch
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
 
 from config.api.base import ReasonSerializer, ScopedViewSet, transition_action
 
@@ -32,6 +36,24 @@ from .serializers import (
     TaskForceSerializer,
     UnitSerializer,
 )
+
+
+class BulkIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+
+
+class BulkReturnSerializer(BulkIdsSerializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class BulkRefusalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    done = serializers.ListField(child=serializers.IntegerField())
+    refused = BulkRefusalSerializer(many=True)
 
 
 class DistrictViewSet(ScopedViewSet):
@@ -104,6 +126,30 @@ class MonthlyReportViewSet(ScopedViewSet):
     approve = transition_action("approve", services.monthly_report_approve, "report", label="审核通过")
     send_back = transition_action("send_back", services.monthly_report_return, "report", label="退回",
                                   input_serializer=ReasonSerializer, url_path="return")
+
+    def _bulk(self, request, decision: str):
+        if not request.user.has_perm("projects.approve_monthlyreport"):
+            raise PermissionDenied("您没有审核月报的权限。")
+        data = (BulkReturnSerializer if decision == "return" else BulkIdsSerializer)(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.monthly_reports_review(ids=data.validated_data["ids"], decision=decision, by=request.user,
+                                                  reason=data.validated_data.get("reason", ""))
+        return Response({
+            "done": outcome.done,
+            "refused": [{"id": pk, "reason": why} for pk, why in outcome.refused.items()],
+        })
+
+    @extend_schema(summary="批量审核通过", request=BulkIdsSerializer, responses=BulkOutcomeSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-approve", url_name="bulk-approve")
+    def bulk_approve(self, request):
+        """Approve each of `ids` on its own: the answer lists the ids done and those refused, with the reason."""
+        return self._bulk(request, "approve")
+
+    @extend_schema(summary="批量退回", request=BulkReturnSerializer, responses=BulkOutcomeSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-return", url_name="bulk-return")
+    def bulk_return(self, request):
+        """Return each of `ids` with the one `reason`; refused ids are listed with the reason."""
+        return self._bulk(request, "return")
 
 
 class LandSupplyViewSet(ScopedViewSet):

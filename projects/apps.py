@@ -11,7 +11,7 @@ class ProjectsConfig(AppConfig):
         guard_text_fields(self)  # no control, bidi or zero-width characters in any text field
         from config.pages import register_latest_year
 
-        from . import roles  # noqa: F401  (the register's grants)
+        from . import receivers, roles  # noqa: F401  (its notifications, the register's grants)
         from .selectors import latest_year
 
         register_latest_year(latest_year)

@@ -531,11 +531,11 @@ def _load_land(builder: DemoBuilder, districts, specs: list[Spec], by_name) -> N
 
 
 DEMO_USERS = [
-    # username, display name, role, district, unit short name
-    ("supervisor", "市项目办督查", Role.SUPERVISOR, None, None),
-    ("clerk_chaoyang", "朝阳区填报员", Role.DISTRICT_CLERK, "朝阳区", None),
-    ("clerk_nanguan", "南关区填报员", Role.DISTRICT_CLERK, "南关区", None),
-    ("dept_fgw", "市发改委填报员", Role.UNIT_CLERK, None, "市发改委"),
+    # username, (姓, 名), role, district, unit short name
+    ("supervisor", ("王", "建国"), Role.SUPERVISOR, None, None),
+    ("clerk_chaoyang", ("李", "娜"), Role.DISTRICT_CLERK, "朝阳区", None),
+    ("clerk_nanguan", ("张", "伟"), Role.DISTRICT_CLERK, "南关区", None),
+    ("dept_fgw", ("刘", "洋"), Role.UNIT_CLERK, None, "市发改委"),
 ]
 
 
@@ -545,13 +545,15 @@ def ensure_users() -> list[tuple[str, str]]:
     accounts = []
     admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@changchun.example"})
     admin.is_staff = admin.is_superuser = True
-    admin.first_name = "系统管理员"
+    admin.last_name, admin.first_name = "", "系统管理员"
     admin.set_password(password)
     admin.save()
     accounts.append(("admin", "超级管理员"))
-    for username, display, role, district, unit in DEMO_USERS:
+    for username, (family, given), role, district, unit in DEMO_USERS:
         user, _ = User.objects.get_or_create(username=username)
-        user.first_name = display
+        user.last_name, user.first_name = family, given
+        user.email = user.email or f"{username}@changchun.example"
+        display = family + given
         user.is_staff = True
         user.set_password(password)
         user.save()
@@ -563,5 +565,6 @@ def ensure_users() -> list[tuple[str, str]]:
                 "unit": Unit.objects.get(short_name=unit) if unit else None,
             },
         )
-        accounts.append((username, f"{role}（{display}）"))
+        where = district or unit
+        accounts.append((username, f"{role}（{where + '，' if where else ''}{display}）"))
     return accounts

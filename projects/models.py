@@ -25,6 +25,7 @@ from simple_history.models import HistoricalRecords
 from config.dates import today
 from config.locks import UNLOCKED, Locks
 from config.money import money_field, validate_positive_amount
+from config.notify import ROBOT_CHOICES, check_webhook_url
 from config.scoping import UNRESTRICTED, ScopedManager, ScopedQuerySet
 from config.uploads import UploadField
 from config.workflow import StateModel
@@ -121,6 +122,7 @@ class UserProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     district = models.ForeignKey(District, verbose_name="属地", on_delete=models.PROTECT, null=True, blank=True)
     unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, null=True, blank=True)
+    name = models.CharField("姓名", max_length=50, blank=True, help_text="页面、导出和修改记录中显示的姓名。")
     phone = models.CharField("电话", max_length=30, blank=True)
 
     class Meta:
@@ -469,6 +471,10 @@ class MonthlyReport(StateModel):
     status = FSMField("状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT, protected=True)
     return_reason = models.CharField("退回原因", max_length=200, blank=True, editable=False)
     submitted_at = models.DateTimeField("报送时间", null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="报送人", on_delete=models.SET_NULL, null=True, blank=True,
+        editable=False, related_name="+",
+    )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True, editable=False)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -535,9 +541,10 @@ class MonthlyReport(StateModel):
         permission="projects.submit_monthlyreport",
         custom={"label": "报送"},
     )
-    def submit(self) -> None:
-        """报送: the clerk hands the report to the supervisors."""
+    def submit(self, submitter=None) -> None:
+        """报送: the clerk hands the report to the supervisors (the clerk is told of the review)."""
         self.submitted_at = timezone.now()
+        self.submitted_by = submitter
         self.return_reason = ""
 
     @transition(
@@ -717,3 +724,94 @@ class StatsRegistration(models.Model):
     def clean(self) -> None:
         if self.registered_on and self.registered_on > today():
             raise ValidationError({"registered_on": "入库日期不能晚于今天。"})
+
+
+class RobotWebhook(models.Model):
+    """群机器人: a district's or a unit's 企业微信 or 钉钉 group, which gets one digest a day.
+
+    Only https URLs on NOTIFY_WEBHOOK_HOSTS are accepted (config.notify); the 钉钉 加签 secret is never shown
+    back in full.
+    """
+
+    name = models.CharField("群名称", max_length=100)
+    kind = models.CharField("机器人类型", max_length=10, choices=ROBOT_CHOICES)
+    district = models.ForeignKey(District, verbose_name="属地", on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="robots")
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="robots")
+    url = models.URLField("Webhook 地址", max_length=500)
+    secret = models.CharField("加签密钥", max_length=200, blank=True, help_text="钉钉“加签”的密钥（SEC 开头），可不填。")
+    is_active = models.BooleanField("启用", default=True)
+    history = HistoricalRecords(excluded_fields=["secret"])
+
+    scope_district = "district"
+    scope_units = ("unit",)
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "群机器人"
+        ordering = ["district__sort_order", "unit__sort_order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(district__isnull=False) & Q(unit__isnull=True))
+                | (Q(district__isnull=True) & Q(unit__isnull=False)),
+                name="robot_of_a_district_or_a_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"
+
+    def clean(self) -> None:
+        if bool(self.district_id) == bool(self.unit_id):
+            raise ValidationError("群机器人须属于一个属地或一个单位（二选一）。")
+        check_webhook_url(self.url)
+
+
+class RobotDigest(models.Model):
+    """One group's digest of one day: the row is claimed before sending (unique per robot and day), so a job
+    run twice, or on two servers at once, sends the group one digest at most."""
+
+    SENT, FAILED, SENDING = "sent", "failed", "sending"
+
+    robot = models.ForeignKey(RobotWebhook, verbose_name="群机器人", on_delete=models.CASCADE, related_name="digests")
+    sent_on = models.DateField("日期")
+    status = models.CharField("结果", max_length=10, choices=[(SENT, "已送达"), (FAILED, "发送失败"),
+                                                             (SENDING, "发送中")], default=SENDING)
+    title = models.CharField("标题", max_length=200)
+    text = models.TextField("内容")
+
+    scope_district = "robot__district"
+    scope_units = ("robot__unit",)
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "群机器人推送"
+        ordering = ["-sent_on", "robot"]
+        constraints = [models.UniqueConstraint(fields=["robot", "sent_on"], name="robot_digest_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.sent_on} {self.robot}"
+
+
+class WebhookDelivery(models.Model):
+    """One try of sending a digest to a robot: when, the HTTP status, the robot's error."""
+
+    digest = models.ForeignKey(RobotDigest, verbose_name="推送", on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField("渠道", max_length=10, choices=ROBOT_CHOICES)
+    attempt = models.PositiveSmallIntegerField("第几次")
+    at = models.DateTimeField("时间")
+    status_code = models.PositiveSmallIntegerField("状态码", null=True, blank=True)
+    error = models.CharField("错误", max_length=300, blank=True)
+    ok = models.BooleanField("成功", default=False)
+
+    scope_district = "digest__robot__district"
+    scope_units = ("digest__robot__unit",)
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "推送记录"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} 第{self.attempt}次 {'成功' if self.ok else '失败'}"

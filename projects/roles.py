@@ -39,3 +39,8 @@ grant(Role.SUPERVISOR, "auth", "user", VIEW, ADD, CHANGE)
 # Unlocking a locked-out login is deleting its access attempt (django-axes' admin).
 grant(Role.SUPERVISOR, "axes", "accessattempt", VIEW, DELETE)
 grant(Role.SUPERVISOR, "axes", "accesslog", VIEW)
+
+# 群机器人: supervisors set them up; the digests and their delivery log are read-only to everyone.
+grant(Role.SUPERVISOR, "projects", "robotwebhook", VIEW, ADD, CHANGE, DELETE)
+grant(Role.SUPERVISOR, "projects", "robotdigest", VIEW)
+grant(Role.SUPERVISOR, "projects", "webhookdelivery", VIEW)

@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     FilteredRelation,
     IntegerField,
@@ -454,3 +455,96 @@ def started_missing_from_stats_list(*, user, on: datetime.date | None = None):
             .exclude(stage="cancelled")
             .exclude(pk__in=StatsRegistration.objects.filter(project__isnull=False).values("project_id"))
             .order_by("actual_start", "code"))
+
+
+# --- people ------------------------------------------------------------------------------------------------
+
+
+def clerks_of(*, district_ids=(), unit_ids=()) -> list[int]:
+    """Ids of the active clerks of these districts (区县填报员) and units (部门填报员), in one query."""
+    from django.contrib.auth.models import User
+
+    from config.roles import Role
+
+    condition = Q(pk__in=[])
+    if district_ids:
+        condition |= Q(groups__name=Role.DISTRICT_CLERK, profile__district_id__in=list(district_ids))
+    if unit_ids:
+        condition |= Q(groups__name=Role.UNIT_CLERK, profile__unit_id__in=list(unit_ids))
+    if not (district_ids or unit_ids):
+        return []
+    return sorted(set(User.objects.filter(condition, is_active=True).values_list("pk", flat=True)))
+
+
+def supervisors() -> list[int]:
+    """Ids of the active supervisors (督查) and superusers."""
+    from django.contrib.auth.models import User
+
+    from config.roles import Role
+
+    return sorted(set(User.objects.filter(Q(groups__name=Role.SUPERVISOR) | Q(is_superuser=True), is_active=True)
+                      .values_list("pk", flat=True)))
+
+
+# --- 待办 (config.todo composes these; each returns a queryset, so the page counts them in one query) -------
+
+
+def report_period(on: datetime.date) -> tuple[int, int, datetime.date]:
+    """The period whose reports are owed on `on`: last month (year, month) and the day they are due by.
+
+    A simple definition until the reporting round (填报期) has its own page: month M's report is owed by every
+    project 在建 at the end of M, and due by REPORT_DUE_DAY of M+1.
+    """
+    first = on.replace(day=1)
+    last_month_end = first - datetime.timedelta(days=1)
+    return last_month_end.year, last_month_end.month, first.replace(day=settings.REPORT_DUE_DAY)
+
+
+def projects_owing_report(*, user, on: datetime.date):
+    """Projects 在建 at the end of last month without a submitted or approved report for it (草稿 and 已退回
+    still owe), each with `draft_id` (its unsent report of that month, if any)."""
+    from .choices import ReportStatus, Stage
+    from .models import MonthlyReport
+
+    year, month, _ = report_period(on)
+    month_end = on.replace(day=1) - datetime.timedelta(days=1)
+    reports = MonthlyReport.objects.filter(project=OuterRef("pk"), year=year, month=month)
+    return (
+        Project.objects.for_user(user)
+        .filter(stage=Stage.BUILDING, actual_start__lte=month_end)
+        .exclude(Exists(reports.filter(status__in=[ReportStatus.SUBMITTED, ReportStatus.APPROVED])))
+        .annotate(draft_id=Subquery(reports.values("pk")[:1]))
+    )
+
+
+def reports_returned(*, user):
+    """Returned reports the clerk must fix and submit again."""
+    from .choices import ReportStatus
+    from .models import MonthlyReport
+
+    return MonthlyReport.objects.for_user(user).filter(status=ReportStatus.RETURNED)
+
+
+def reports_awaiting_review(*, user):
+    """Submitted reports by district: `district_id`, `district__name`, `count`, `oldest` (报送时间)."""
+    from django.db.models import Min
+
+    from .choices import ReportStatus
+    from .models import MonthlyReport
+
+    return (
+        MonthlyReport.objects.for_user(user).filter(status=ReportStatus.SUBMITTED)
+        .values("project__district_id", "project__district__name", "project__district__sort_order")
+        .annotate(count=Count("pk"), oldest=Min("submitted_at"))
+        .order_by("project__district__sort_order", "project__district_id")
+    )
+
+
+def districts_not_reported(*, user, on: datetime.date):
+    """Districts with projects owing last month's report: `district_id`, `district__name`, `count`."""
+    return (
+        projects_owing_report(user=user, on=on)
+        .values("district_id", "district__name", "district__sort_order")
+        .annotate(count=Count("pk"))
+        .order_by("district__sort_order", "district_id")
+    )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+from dataclasses import dataclass, field
+from typing import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from config.dates import today
@@ -19,7 +21,7 @@ from config.scoping import ensure_can_change, history_user
 from config.workflow import TransitionRefused, history_reason, require_perm, run_transition
 
 from .models import MonthlyReport, Project
-from .signals import project_facts_changed, project_registered, project_started
+from .signals import monthly_report_reviewed, project_facts_changed, project_registered, project_started
 
 _held: contextvars.ContextVar[set | None] = contextvars.ContextVar("held_announcements", default=None)
 
@@ -127,15 +129,63 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
 
 def monthly_report_submit(*, report: MonthlyReport, by) -> MonthlyReport:
     """报送: draft or returned → submitted."""
-    return run_transition(report, "submit", by=by)
+    return run_transition(report, "submit", by=by, submitter=by if getattr(by, "pk", None) else None)
+
+
+def _announce_review(report: MonthlyReport, decision: str, by) -> None:
+    pk, stamp = report.pk, report.reviewed_at.isoformat()
+    transaction.on_commit(lambda: monthly_report_reviewed.send(
+        sender=MonthlyReport, report_id=pk, decision=decision, stamp=stamp, by=by))
 
 
 def monthly_report_approve(*, report: MonthlyReport, by) -> MonthlyReport:
-    """审核通过 (supervisors)."""
-    return run_transition(report, "approve", by=by, reviewer=history_user(by))
+    """审核通过 (supervisors); the clerk who submitted it is told after commit."""
+    report = run_transition(report, "approve", by=by, reviewer=history_user(by))
+    _announce_review(report, "approved", by)
+    return report
 
 
 def monthly_report_return(*, report: MonthlyReport, reason: str, by) -> MonthlyReport:
-    """退回 with a reason (supervisors); the clerk edits and submits again."""
-    return run_transition(report, "send_back", by=by, reviewer=history_user(by), return_reason=reason,
-                          reason=f"退回：{reason}")
+    """退回 with a reason (supervisors); the clerk is told, edits and submits again."""
+    report = run_transition(report, "send_back", by=by, reviewer=history_user(by),
+                            return_reason=reason, reason=f"退回：{(reason or '').strip()}")
+    _announce_review(report, "returned", by)
+    return report
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk review did: the ids done, and for each refused id the reason (in Chinese)."""
+
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def monthly_reports_review(*, ids: Iterable[int], decision: str, by, reason: str = "") -> BulkOutcome:
+    """Approve (decision "approve") or return ("return", with `reason`) many reports, each on its own.
+
+    Each report goes through the same service as the single button (its own transaction, lock, permission
+    check and history row), so one refused report leaves the others done and is itself left untouched.
+    Ids the user may not see are refused like ids that do not exist (the scope is not disclosed).
+    """
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    visible = {r.pk: r for r in MonthlyReport.objects.for_user(by).filter(pk__in=wanted).select_related("project")}
+    outcome = BulkOutcome()
+    if decision == "return" and not (reason or "").strip():
+        outcome.refused = {pk: "退回须填写原因。" for pk in wanted}
+        return outcome
+    for pk in wanted:
+        report = visible.get(pk)
+        if report is None:
+            outcome.refused[pk] = "月报不存在或不在您的管辖范围内。"
+            continue
+        try:
+            if decision == "approve":
+                monthly_report_approve(report=report, by=by)
+            else:
+                monthly_report_return(report=report, reason=reason, by=by)
+        except (ValidationError, PermissionDenied) as exc:
+            outcome.refused[pk] = "；".join(getattr(exc, "messages", None) or [str(exc)])
+        else:
+            outcome.done.append(pk)
+    return outcome

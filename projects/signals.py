@@ -7,6 +7,8 @@ user, or None for a job). Receivers should be idempotent: the same announcement 
 - project_registered: a project was registered in the statistics (入库); not-registered entries close.
 - project_facts_changed: any other stage change (前期, 停缓建, 复工, 竣工, 取消) — listeners re-check these
   projects. Each change sends exactly one of the three.
+- monthly_report_reviewed: a report was approved or returned (`report_id`, `decision` "approved" or
+  "returned", `by`); the clerk who submitted it is told (projects.receivers).
 """
 
 from django.dispatch import Signal
@@ -14,3 +16,4 @@ from django.dispatch import Signal
 project_started = Signal()
 project_registered = Signal()
 project_facts_changed = Signal()
+monthly_report_reviewed = Signal()

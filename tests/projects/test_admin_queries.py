@@ -49,9 +49,10 @@ def count_queries(client, url: str) -> int:
 
 # Every admin list, in a test: SAVEPOINT (ATOMIC_REQUESTS inside the test's own transaction), the session,
 # the user with their profile, the user's own permissions, their groups' permissions, their group names (the
-# scope), then the page's own queries, then RELEASE SAVEPOINT; the session is not written (config.middleware).
+# scope), the header's 待办 and unread counts (config.todo), then the page's own queries, then RELEASE
+# SAVEPOINT; the session is not written (config.middleware).
 # Queries after RELEASE run while the template renders (the date hierarchy, inline counts).
-REQUEST = 7
+REQUEST = 8
 PAGE = {
     # district filter's choices, first and last planned start, the years' probes, count, the rows
     "admin:projects_project_changelist": 5,
