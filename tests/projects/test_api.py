@@ -132,7 +132,7 @@ def test_page_size_is_capped(api, supervisor, chaoyang, project_factory):
 # A list read by a clerk, in a test: the fresh user object (read here without its profile), SAVEPOINT
 # (ATOMIC_REQUESTS inside the test's own transaction), the user's own permissions, their groups' permissions,
 # their group names and their profile (the scope), count, the rows, RELEASE SAVEPOINT.
-LIST_REQUEST = 8
+LIST_REQUEST = 9
 LIST_EXTRA = {
     "/api/projects/": 0,
     "/api/monthly-reports/": 1,  # the photos of the page's reports
