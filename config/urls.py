@@ -5,6 +5,7 @@ from django.urls import include, path
 from .overview import overview
 from .project_page import project_detail
 from .uploads import serve_upload
+from projects.views import project_map
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,6 +14,7 @@ urlpatterns = [
     # A project's page reads ledgers and bonds too, so it is composed here, not in `projects`.
     path("projects/<str:code>/", project_detail, name="project-detail"),
     path("projects/", include("projects.urls")),
+    path("map/", project_map, name="map"),
     path("ledgers/", include("ledgers.urls")),
     path("bonds/", include("bonds.urls")),
     # Uploads, in production too: login, the row's scope and safe headers (config.uploads).

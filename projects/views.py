@@ -141,3 +141,45 @@ def project_list(request):
         "money": money, "yi": yi,
     }
     return render_page(request, "projects/list.html", context, tables, filename="项目")
+
+
+# --- the map (挂图作战) ------------------------------------------------------------------------------------
+
+
+@status_page
+def project_map(request):
+    """地图: the districts as a choropleth by a chosen measure, the year's projects as points coloured by light
+    (the points come from `GET /api/map/` with the same filters)."""
+    from django.templatetags.static import static
+
+    from config import geo
+
+    from . import map as project_map
+
+    year = page_year(request)
+    user = request.user
+    filterset = project_map.filterset(request, request.GET)
+    light = request.GET.get("light") if request.GET.get("light") in project_map.LIGHTS else None
+    measure = request.GET.get("measure") if request.GET.get("measure") in project_map.MEASURES else "building"
+    if filterset.is_valid():
+        rows = project_map.year_projects(filterset.qs, year=year, light=light)
+        figures = project_map.district_figures(rows, year=year, user=user)
+    else:
+        figures = {}
+    query = query_with(request, year=str(year), measure=None)
+    title = f"{year}年重点项目分布图"
+    context = {
+        "nav": "map", "year": year, "years": year_choices(request, year), "as_of": selectors.as_of(year),
+        "filterset": filterset, "light": light, "lights": project_map.LIGHTS,
+        "measure": measure, "measures": project_map.MEASURES,
+        "city": figures.get(project_map.CITY),
+        "map_data": {
+            "title": title, "filename": title,
+            "measure": {"key": measure, "label": project_map.MEASURES[measure]},
+            "districts": [f for name, f in figures.items() if name != project_map.CITY],
+        },
+        "geo_url": static(geo.BOUNDARY_STATIC),
+        "api_url": f"{reverse('api-map')}?{query}",
+        "clear_url": f"?year={year}",
+    }
+    return render_page(request, "projects/map.html", context, [], filename="地图")
