@@ -75,9 +75,11 @@ def _label_point(boundary: str) -> list[float]:
 
 
 def points(rows, *, year: int, bbox: tuple[float, float, float, float] | None = None,
-           limit: int = MAP_POINT_LIMIT) -> dict:
+           limit: int | None = None) -> dict:
     """A GeoJSON FeatureCollection of the located `rows` (from `year_projects`) in `bbox` (west, south, east,
-    north): one Point per project while there are at most `limit`, else one per boundary with its count."""
+    north): one Point per project while there are at most `limit` (MAP_POINT_LIMIT), else one per boundary with
+    its count."""
+    limit = MAP_POINT_LIMIT if limit is None else limit
     located = rows.filter(longitude__isnull=False, latitude__isnull=False)
     if bbox:
         west, south, east, north = bbox
@@ -120,31 +122,32 @@ def points(rows, *, year: int, bbox: tuple[float, float, float, float] | None = 
     return {"type": "FeatureCollection", "aggregated": True, "total": total, "features": features}
 
 
-def district_figures(projects, *, year: int, user) -> dict[str, dict]:
+def district_figures(projects, *, year: int, user, query: str = "") -> dict[str, dict]:
     """The choropleth's figures per boundary (南关区 … 公主岭市, and 市直): projects 在建, total investment,
-    开工率 and red lights of `projects` (the year's, scoped and filtered), zones added to their hosts."""
-    groups = selectors.progress_by(projects, year=year, field="district")
+    开工率 and red lights of `projects` (the year's, scoped and filtered), zones added to their hosts. Every
+    district the user may see has a row (zeros without projects), so each of its boundaries opens its list;
+    `query` (the page's filters the list understands) rides along on the list's url."""
+    groups = {g["key"]: g for g in selectors.progress_by(projects, year=year, field="district")}
     built = dict(projects.filter(selectors.built_in_q(year)).order_by().values("district_id")
                  .annotate(n=Count("pk")).values_list("district_id", "n"))
-    districts = {d.pk: d for d in District.objects.for_user(user).select_related("host")}
     result: dict[str, dict] = {}
-    for g in groups:
-        d = districts.get(g["key"])
-        if d is None:
-            continue
+    for d in District.objects.for_user(user).select_related("host").order_by("sort_order", "name"):
         boundary = boundary_of(d.kind, d.name, d.host.name if d.host_id else None)
         f = result.setdefault(boundary, {"name": boundary, "ids": set(), "parts": [], "projects": 0, "building": 0,
                                          "investment_wan": ZERO, "planned_new": 0, "started_new": 0, "red": 0})
         f["ids"].add(d.pk)
         if d.name != boundary:
             f["parts"].append(d.name)
-        f["projects"] += g["projects"]
+        g = groups.get(d.pk)
         f["building"] += built.get(d.pk, 0)
+        if g is None:
+            continue
+        f["projects"] += g["projects"]
         f["investment_wan"] += g["investment_wan"]
         f["planned_new"] += g["planned_new"]
         f["started_new"] += g["started_new"]
         f["red"] += g["red"]
     for f in result.values():
         f["start_rate_pct"] = selectors._pct(f["started_new"], f["planned_new"])
-        f["url"] = list_url(f.pop("ids"), year)
+        f["url"] = list_url(f.pop("ids"), year) + (f"&{query}" if query else "")
     return result

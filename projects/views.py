@@ -163,7 +163,12 @@ def project_map(request):
     measure = request.GET.get("measure") if request.GET.get("measure") in project_map.MEASURES else "building"
     if filterset.is_valid():
         rows = project_map.year_projects(filterset.qs, year=year, light=light)
-        figures = project_map.district_figures(rows, year=year, user=user)
+        # the filters the project list understands ride along when a district is clicked (drill-down)
+        keep = request.GET.copy()
+        for key in list(keep.keys()):
+            if key not in FILTER_FIELDS or key == "district" or not any(keep.getlist(key)):
+                keep.pop(key)
+        figures = project_map.district_figures(rows, year=year, user=user, query=keep.urlencode())
     else:
         figures = {}
     query = query_with(request, year=str(year), measure=None)

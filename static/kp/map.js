@@ -33,7 +33,7 @@
 
   function baseGeo(extra) {
     var geo = {map: MAP, roam: true, scaleLimit: {min: 0.8, max: 40}, label: {show: true, fontSize: 11, color: '#334e68'},
-      itemStyle: {areaColor: '#eef2f6', borderColor: '#8ea1b5'},
+      itemStyle: {areaColor: '#e4e7eb', borderColor: '#8ea1b5'},
       emphasis: {label: {show: true}, itemStyle: {areaColor: '#d9e6f2'}}, select: {disabled: true}};
     for (var k in extra) geo[k] = extra[k];
     return geo;
@@ -127,11 +127,11 @@
         title: {text: figures.title, subtext: '按' + measure.label + '着色；灰色：无数据或不在查看范围', left: 8, top: 4,
           textStyle: {fontSize: 15}, subtextStyle: {fontSize: 11}},
         tooltip: {trigger: 'item', confine: true},
-        toolbox: {right: 8, top: 4, feature: {restore: {title: '还原'},
+        toolbox: {right: 8, top: el.clientWidth < 600 ? 46 : 4, feature: {restore: {title: '还原'},
           saveAsImage: {title: '导出图片', name: figures.filename, pixelRatio: 2, backgroundColor: '#fff'}}},
         visualMap: {type: 'continuous', min: 0, max: max, seriesIndex: 0, orient: 'horizontal', left: 'center', bottom: 4,
           itemWidth: 12, itemHeight: Math.min(160, el.clientWidth / 3), calculable: false,
-          text: [measure.label + ' 高', '低'], inRange: {color: ['#deebf7', '#6baed6', '#08519c']}, textStyle: {fontSize: 11}},
+          text: [measure.label + ' 高', '低'], inRange: {color: ['#c6dbef', '#6baed6', '#08519c']}, textStyle: {fontSize: 11}},
         geo: baseGeo({top: 60, bottom: 44, left: 8, right: 8}),
         series: [choropleth()]
       });
