@@ -2,10 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from projects.views import project_map
+
 from .overview import overview
 from .project_page import project_detail
 from .uploads import serve_upload
-from projects.views import project_map
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -173,7 +173,12 @@ class MapView(APIView):
 
     @extend_schema(
         summary="项目地图（GeoJSON）",
-        parameters=[MapQuerySerializer, ProjectFilterSet],
+        parameters=[MapQuerySerializer, *[
+            OpenApiParameter(name, OpenApiTypes.STR, description=f"{label}（同 /api/projects/ 的筛选）", many=many)
+            for name, label, many in [("district", "属地", True), ("industry", "产业领域", True),
+                                      ("category", "项目类别", True), ("stage", "阶段", True),
+                                      ("tier", "投资规模（含以上）", False), ("task_force", "推进专班", False)]
+        ]],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):

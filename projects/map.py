@@ -3,7 +3,8 @@
 Development zones are not on the map: a zone's projects lie in its host district (`District.host`), so the
 figures of a boundary add up its own district and the zones it hosts. 市直 projects lie anywhere in the city
 and have no boundary of their own. Query counts are constant: two queries for the points (a count, then the
-points or one row per district), two for the choropleth.
+points or one row per district), three for the choropleth (the districts' progress, their 在建 counts and the
+districts the user may see).
 """
 
 from __future__ import annotations

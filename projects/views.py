@@ -6,8 +6,10 @@ from decimal import Decimal
 from typing import Callable
 
 from django.core.paginator import Paginator
+from django.templatetags.static import static
 from django.urls import reverse
 
+from config import geo
 from config.pages import (
     PAGE_SIZE,
     Column,
@@ -22,6 +24,7 @@ from config.pages import (
     yi,
 )
 
+from . import map as maps
 from . import selectors
 from .filters import ProjectFilterSet
 from .models import District, Project
@@ -150,38 +153,32 @@ def project_list(request):
 def project_map(request):
     """地图: the districts as a choropleth by a chosen measure, the year's projects as points coloured by light
     (the points come from `GET /api/map/` with the same filters)."""
-    from django.templatetags.static import static
-
-    from config import geo
-
-    from . import map as project_map
-
     year = page_year(request)
     user = request.user
-    filterset = project_map.filterset(request, request.GET)
-    light = request.GET.get("light") if request.GET.get("light") in project_map.LIGHTS else None
-    measure = request.GET.get("measure") if request.GET.get("measure") in project_map.MEASURES else "building"
+    filterset = maps.filterset(request, request.GET)
+    light = request.GET.get("light") if request.GET.get("light") in maps.LIGHTS else None
+    measure = request.GET.get("measure") if request.GET.get("measure") in maps.MEASURES else "building"
     if filterset.is_valid():
-        rows = project_map.year_projects(filterset.qs, year=year, light=light)
+        rows = maps.year_projects(filterset.qs, year=year, light=light)
         # the filters the project list understands ride along when a district is clicked (drill-down)
         keep = request.GET.copy()
         for key in list(keep.keys()):
             if key not in FILTER_FIELDS or key == "district" or not any(keep.getlist(key)):
                 keep.pop(key)
-        figures = project_map.district_figures(rows, year=year, user=user, query=keep.urlencode())
+        figures = maps.district_figures(rows, year=year, user=user, query=keep.urlencode())
     else:
         figures = {}
     query = query_with(request, year=str(year), measure=None)
     title = f"{year}年重点项目分布图"
     context = {
         "nav": "map", "year": year, "years": year_choices(request, year), "as_of": selectors.as_of(year),
-        "filterset": filterset, "light": light, "lights": project_map.LIGHTS,
-        "measure": measure, "measures": project_map.MEASURES,
-        "city": figures.get(project_map.CITY),
+        "filterset": filterset, "light": light, "lights": maps.LIGHTS,
+        "measure": measure, "measures": maps.MEASURES,
+        "city": figures.get(maps.CITY),
         "map_data": {
             "title": title, "filename": title,
-            "measure": {"key": measure, "label": project_map.MEASURES[measure]},
-            "districts": [f for name, f in figures.items() if name != project_map.CITY],
+            "measure": {"key": measure, "label": maps.MEASURES[measure]},
+            "districts": [f for name, f in figures.items() if name != maps.CITY],
         },
         "geo_url": static(geo.BOUNDARY_STATIC),
         "api_url": f"{reverse('api-map')}?{query}",

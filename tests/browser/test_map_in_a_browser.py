@@ -51,6 +51,9 @@ def test_the_map_draws_every_district_and_opens_a_project_and_a_districts_list(o
     assert len(state["points"]) > 1000  # the demo's 2021 projects, each at its place: the map is full
     page.locator(".map-block").scroll_into_view_if_needed()
     screenshot(page, f"map-supervisor-{width}")
+    exported = page.eval_on_selector("#city-map", """el => [Object.keys(el.kpChart.getOption().toolbox[0].feature),
+        el.kpChart.getDataURL({type: 'png', backgroundColor: '#fff'}).slice(0, 22)]""")
+    assert exported == [["restore", "saveAsImage"], "data:image/png;base64,"]  # ECharts' own PNG export
 
     # few points (100亿 and more), so that a district has room to be clicked
     page.goto("/map/?year=2021&tier=100y")
