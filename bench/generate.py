@@ -46,6 +46,10 @@ DISTRICTS = [
     ("吉林市", "吉林", "county", "220200", 9),
     ("四平市", "四平", "county", "220300", 7),
 ]
+# A zone's host district (District.host), whose boundary its projects lie in — as in the demo.
+ZONE_HOSTS = {"长春新区": "朝阳区", "长春经开区": "二道区", "长春汽开区": "绿园区", "净月高新区": "南关区",
+              "莲花山度假区": "二道区", "中韩示范区": "九台区"}
+
 UNITS = [
     ("长春市发展和改革委员会", "市发改委"),
     ("长春市规划和自然资源局", "市规自局"),
@@ -98,7 +102,7 @@ class Sizes:
 
     @property
     def key(self) -> str:
-        return f"p{self.projects}-y{self.first_year}-{self.last_year}-seed{SEED}-v4"
+        return f"p{self.projects}-y{self.first_year}-{self.last_year}-seed{SEED}-v5"  # v5: locations (经度, 纬度) and zones' hosts
 
 
 class Writer:
@@ -211,10 +215,21 @@ def generate(sizes: Sizes, *, stdout=print) -> dict[str, int]:
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA defer_foreign_keys = ON")
-        districts = Writer(District, ["id", "name", "short_name", "kind", "sort_order", "aliases", "area_codes"])
+        from config import geo
+
+        districts = Writer(District, ["id", "name", "short_name", "kind", "sort_order", "aliases", "area_codes",
+                                      "host_id"])
+        ids = {d[0]: i for i, d in enumerate(DISTRICTS, start=1)}
         for i, (name, short, kind, code, _w) in enumerate(DISTRICTS, start=1):
-            districts.add(i, name, short, kind, i, "", code)
+            districts.add(i, name, short, kind, i, "", code, ids[ZONE_HOSTS[name]] if kind == "zone" else None)
         districts.flush()
+        # Where each district's projects are drawn: its boundary, its host's, any of the city's for 市直, none
+        # for the province's other cities (off the city map). A generator of its own keeps every other row as
+        # it was before locations existed.
+        areas = geo.areas()
+        where = [areas.get(ZONE_HOSTS.get(d[0], d[0])) for d in DISTRICTS]
+        city_areas = [areas[name] for name in sorted(areas)]
+        place = random.Random(SEED + 1)
         units = Writer(Unit, ["id", "name", "short_name", "sort_order"])
         for i, (name, short) in enumerate(UNITS, start=1):
             units.add(i, name, short, i)
@@ -225,7 +240,7 @@ def generate(sizes: Sizes, *, stdout=print) -> dict[str, int]:
             "id", "code", "name", "district_id", "industry", "category", "owner", "total_investment", "content",
             "planned_start", "planned_completion", "actual_start", "actual_completion", "stage",
             "responsible_unit_id", "leader_in_charge", "is_attraction", "signing_date", "follow_up_person",
-            "registered_on", "stats_code",
+            "registered_on", "stats_code", "longitude", "latitude",
         ])
         plans = Writer(AnnualPlanEntry, ["project_id", "year", "kind", "planned_investment", "planned_start_month"])
         reports = Writer(MonthlyReport, ["project_id", "year", "month", "amount", "progress", "status",
@@ -277,13 +292,16 @@ def generate(sizes: Sizes, *, stdout=print) -> dict[str, int]:
                     if total >= 5000 and rng.random() < 0.88:
                         registered = min(cutoff, actual_start + datetime.timedelta(days=rng.randint(5, 90)))
             attraction = rng.random() < 0.3
+            boundary = where[district - 1] or (
+                place.choice(city_areas) if DISTRICTS[district - 1][2] == "city" else None)
+            lon, lat = (Decimal(f"{v:.6f}") for v in boundary.sample(place)) if boundary else (None, None)
             projects.add(
                 pid, f"{year % 100:02d}{month:02d}-{area}-{rng.randint(1, 99):02d}-01-{pid:06d}",
                 f"{DISTRICTS[district - 1][1]}{noun}项目{pid}", district, industry, category,
                 f"建设单位{pid % 997}有限公司", total, "", planned_start, planned_completion, actual_start,
                 actual_completion, stage, unit, "", attraction,
                 planned_start - datetime.timedelta(days=90) if attraction else None,
-                "跟进人" if attraction else "", registered, f"TJ{pid:08d}" if registered else "",
+                "跟进人" if attraction else "", registered, f"TJ{pid:08d}" if registered else "", lon, lat,
             )
             plans.add(pid, year, "new_start", _money(float(total) * 0.3), month)
             still_building = actual_start is not None and actual_completion is None and stage != "cancelled"

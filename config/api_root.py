@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from bonds.api import ROUTES as BOND_ROUTES
 from ledgers.api import ROUTES as LEDGER_ROUTES
 from projects.api import ROUTES as PROJECT_ROUTES
+from projects.api import MapView
 from projects.selectors import latest_year
 
 from .figures import figures
@@ -51,6 +52,7 @@ urlpatterns = [
     path("todo/", TodoView.as_view(), name="api-todo"),
     path("notifications/", NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read/", NotificationReadView.as_view(), name="api-notifications-read"),
+    path("map/", MapView.as_view(), name="api-map"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from bonds import selectors as bond_selectors
+from config import geo
 from config.dates import today
 from config.pages import Column, Table, page_year, render_page, status_page, year_choices
 from ledgers import selectors as ledger_selectors
@@ -72,7 +73,7 @@ def project_detail(request, code: str):
     context = {
         "in_list": in_list, "completed": completed,
         "nav": "projects", "year": year, "years": year_choices(request, year), "as_of": on, "project": project,
-        "monthly": monthly, "timeline": timeline,
+        "monthly": monthly, "timeline": timeline, "geo_static": geo.BOUNDARY_STATIC,
         "admin_url": reverse("admin:projects_project_change", args=[project.pk]),
         "charts": {"monthly": {
             "kind": "bar", "unit": "万元", "categories": [f"{m}月" for m in months],

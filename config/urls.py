@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from projects.views import project_map
+
 from .inbox import notification_open, notifications_page, notifications_read
 from .overview import overview
 from .project_page import project_detail
@@ -20,6 +22,7 @@ urlpatterns = [
     # A project's page reads ledgers and bonds too, so it is composed here, not in `projects`.
     path("projects/<str:code>/", project_detail, name="project-detail"),
     path("projects/", include("projects.urls")),
+    path("map/", project_map, name="map"),
     path("ledgers/", include("ledgers.urls")),
     path("bonds/", include("bonds.urls")),
     # Uploads, in production too: login, the row's scope and safe headers (config.uploads).

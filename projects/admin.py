@@ -5,9 +5,12 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
 
+from config import geo
 from config.admin import (
     CheckedUrlsMixin,
     ProjectColumns,
@@ -82,7 +85,7 @@ class RegisteredFilter(admin.SimpleListFilter):
 
 @admin.register(District)
 class DistrictAdmin(ScopedAdmin):
-    list_display = ["name", "short_name", "aliases", "area_codes", "kind", "sort_order", "email"]
+    list_display = ["name", "short_name", "aliases", "area_codes", "kind", "host", "sort_order", "email"]
     list_filter = ["kind"]
     search_fields = ["name", "short_name", "aliases"]
     ordering = ["sort_order"]
@@ -148,9 +151,24 @@ class MonthlyReportInline(admin.TabularInline):
         return False
 
 
+def _location_picker() -> str:
+    return format_html(
+        '<div class="kp-map kp-map-picker" data-geo="{}" data-pick="id_longitude,id_latitude" '
+        'style="width:100%;max-width:520px;height:300px;border:1px solid #ccc"></div>'
+        '<p class="help">在小地图上点击即填入经度、纬度；也可直接输入。位置须在属地边界内（开发区为其所在行政区，市直为全市）。</p>',
+        static(geo.BOUNDARY_STATIC),
+    )
+
+
+LOCATION_PICKER = lazy(_location_picker, str)()
+
+
 @admin.register(Project)
 class ProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
     status_page = "projects:list"
+
+    class Media:
+        js = ["vendor/echarts/echarts.min.js", "kp/map.js"]  # the location picker (LOCATION_PICKER)
     resource_classes = [resources.ProjectResource]
     list_display = [
         "code",
@@ -183,6 +201,7 @@ class ProjectAdmin(ExcelAdminMixin, VersionedAdminMixin, TransitionAdminMixin, S
         ("基本信息", {"fields": ["code", "name", "district", "industry", "category", "owner", "owner_contact",
                               "version"]}),
         ("投资与内容", {"fields": ["total_investment", "tier_badge", "content"]}),
+        ("项目位置", {"fields": ["longitude", "latitude"], "description": LOCATION_PICKER}),
         ("进度", {"fields": ["stage_badge", "planned_start", "planned_completion", "actual_start", "actual_completion"]}),
         ("推进责任", {"fields": ["task_force", "responsible_unit", "leader_in_charge"]}),
         ("招商引资", {"fields": ["is_attraction", "signing_date", "follow_up_person"]}),

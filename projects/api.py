@@ -1,14 +1,18 @@
 """REST endpoints of the register. Transitions call the same services as the admin buttons."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api.base import ReasonSerializer, ScopedViewSet, transition_action
 
+from . import map as project_map
 from . import services
 from .filters import AnnualPlanEntryFilterSet, LandSupplyFilterSet, MonthlyReportFilterSet, ProjectFilterSet
 from .models import (
@@ -23,6 +27,7 @@ from .models import (
     TaskForceMember,
     Unit,
 )
+from .selectors import latest_year
 from .serializers import (
     AnnualPlanEntrySerializer,
     CompleteSerializer,
@@ -177,3 +182,53 @@ ROUTES = [
     ("land-supplies", LandSupplyViewSet),
     ("investment-indicators", InvestmentIndicatorViewSet),
 ]
+
+
+# --- the map (挂图作战) ------------------------------------------------------------------------------------
+
+class MapQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text="年度，默认为有数据的最近年度")
+    light = serializers.ChoiceField(choices=list(project_map.LIGHTS.items()), required=False,
+                                    help_text="红黄绿灯（投资完成率对序时进度）")
+    bbox = serializers.CharField(required=False, help_text="视野：西经度,南纬度,东经度,北纬度；放大后传入，返回视野内的项目点")
+
+    def validate_bbox(self, value):
+        try:
+            west, south, east, north = (float(v) for v in value.split(","))
+        except ValueError:
+            raise serializers.ValidationError("视野须为 4 个数：西经度,南纬度,东经度,北纬度。") from None
+        if not (west < east and south < north):
+            raise serializers.ValidationError("视野的西边须小于东边、南边须小于北边。")
+        return west, south, east, north
+
+
+class MapView(APIView):
+    """The year's projects as a GeoJSON FeatureCollection of Point features, scoped by `for_user`.
+
+    Properties: code, name, district, stage, light, total_investment (万元), url. With more than
+    `projects.map.MAP_POINT_LIMIT` points in view, one point per district instead (`aggregated`: true, with
+    count, sums, lights and the district's project list as url); the map asks again with `bbox` when zoomed in.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="项目地图（GeoJSON）",
+        parameters=[MapQuerySerializer, *[
+            OpenApiParameter(name, OpenApiTypes.STR, description=f"{label}（同 /api/projects/ 的筛选）", many=many)
+            for name, label, many in [("district", "属地", True), ("industry", "产业领域", True),
+                                      ("category", "项目类别", True), ("stage", "阶段", True),
+                                      ("tier", "投资规模（含以上）", False), ("task_force", "推进专班", False)]
+        ]],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        query = MapQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filterset = project_map.filterset(request, request.query_params)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        year = query.validated_data.get("year") or latest_year()
+        rows = project_map.year_projects(filterset.qs, year=year, light=query.validated_data.get("light"))
+        collection = project_map.points(rows, year=year, bbox=query.validated_data.get("bbox"))
+        return Response({**collection, "year": year})

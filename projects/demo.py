@@ -24,6 +24,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from config import geo
 from config.roles import Role
 
 from .choices import Category, DistrictKind, Industry, LandUse, PlanKind, ReportStatus, Stage, TaskForceLevel
@@ -74,6 +75,58 @@ ALIASES = {
     "莲花山度假区": "莲花山生态旅游度假区", "中韩示范区": "中韩（长春）国际合作示范区",
     "榆树市": "长春市榆树市", "德惠市": "长春市德惠市", "农安县": "长春市农安县",
 }
+
+# Development zones are not administrative districts: each lies in a host district (`District.host`), whose
+# boundary its projects' locations must fall in.
+ZONE_HOSTS = {
+    "长春新区": "朝阳区",  # the 高新 core, south-west of the centre
+    "长春经开区": "二道区",
+    "长春汽开区": "绿园区",  # 一汽
+    "净月高新区": "南关区",
+    "莲花山度假区": "二道区",
+    "中韩示范区": "九台区",  # 长东北, by 龙嘉 airport
+}
+
+# Where the seed's named projects are (longitude, latitude, in the vendored boundaries' system); every other
+# project gets a point drawn inside its district's boundary from a generator seeded by its code.
+NAMED_LOCATIONS = {
+    "轨道交通三期工程": ("125.324500", "43.886800"),  # 人民广场
+    "一小时都市圈高速环线（二期）": ("125.520000", "43.980000"),
+    "电网能力提升改造工程": ("125.400000", "43.950000"),
+    "百万头肉牛养殖项目": ("125.184887", "44.432763"),  # 农安
+    "东北亚国际博览中心项目": ("125.220000", "43.820000"),
+    "一汽红旗新能源汽车工厂项目": ("125.195000", "43.860000"),  # 汽开区
+    "中车整车搬迁和建设项目": ("125.230000", "43.905000"),
+    "金赛国际医药产业园": ("125.230000", "43.800000"),  # 高新区
+    "长地文化创意产业园": ("125.400000", "43.870000"),
+    "智能光谷产业园项目": ("125.200000", "43.800000"),
+    "熙旺中心项目": ("125.330000", "43.920000"),
+    "龙翔商务中心项目": ("125.250000", "43.830000"),
+    "吉通工业园区项目": ("125.664662", "43.525311"),  # 双阳
+    "海客广场项目": ("125.270000", "43.820000"),
+    "朱城子镇玫瑰花生产基地项目": ("125.600000", "44.480000"),
+    "新增车型配套门板柱护板盖板建设项目": ("125.420000", "43.870000"),  # 经开区
+    "香悦广场项目": ("125.260000", "43.880000"),  # 同心街道
+    "国际影都核心区项目": ("125.450000", "43.760000"),  # 净月
+    "岭西新城区建设项目": ("124.800000", "43.500000"),
+    "华润中心项目": ("125.330000", "43.870000"),
+}
+
+
+def demo_location(district: District, code: str, name: str) -> tuple[Decimal, Decimal]:
+    """The project's point: the named project's own, else drawn inside its district's boundary (市直: one of the
+    city's boundaries) by a generator seeded by the code, so the demo is the same every time."""
+    if name in NAMED_LOCATIONS:
+        lon, lat = NAMED_LOCATIONS[name]
+        return Decimal(lon), Decimal(lat)
+    rng = random.Random(f"{SEED}:{code}")
+    areas = geo.areas()
+    area = areas.get(district.boundary_name) if district.boundary_name else None
+    if area is None:
+        area = areas[rng.choice(sorted(areas))]
+    lon, lat = area.sample(rng)
+    return Decimal(f"{lon:.6f}"), Decimal(f"{lat:.6f}")
+
 
 UNITS = [
     ("长春市发展和改革委员会", "市发改委"),
@@ -393,6 +446,7 @@ def load(*, stdout=None) -> bool:
             aliases=ALIASES.get(name, ""),
             # City-wide projects (市直) may carry any of the city's area codes: only districts are checked.
             area_codes="" if kind == DistrictKind.CITY else area,
+            host=districts[ZONE_HOSTS[name]] if kind == DistrictKind.ZONE else None,
         )
     units = {}
     for order, (name, short) in enumerate(UNITS):
@@ -439,6 +493,7 @@ def load(*, stdout=None) -> bool:
             )
         )
     for p in projects:
+        p.longitude, p.latitude = demo_location(p.district, p.code, p.name)
         if p.is_attraction:
             p.signing_date = (p.actual_start or p.planned_start or D(2021, 3, 1)) - datetime.timedelta(days=rng.randint(60, 300))
             p.follow_up_person = rng.choice(["周明", "吴涛", "郑洁", "冯磊", "韩雪"])

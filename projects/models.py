@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from config import geo
 from config.dates import today
 from config.locks import UNLOCKED, Locks
 from config.money import money_field, validate_positive_amount
@@ -61,6 +62,11 @@ class District(models.Model):
         "行政区划代码", max_length=100, blank=True,
         help_text="6位区划代码，多个以顿号分隔，如“220104”；本属地项目的统一项目代码地区段须是其中之一（不填则不检查）。",
     )
+    host = models.ForeignKey(
+        "self", verbose_name="所在行政区", on_delete=models.PROTECT, null=True, blank=True, related_name="zones",
+        limit_choices_to={"kind__in": [DistrictKind.URBAN, DistrictKind.COUNTY]},
+        help_text="开发区必填：开发区不是行政区，其项目的位置须落在所在行政区的边界内，地图上也画在那里。",
+    )
     history = HistoricalRecords()
 
     scope_district = "pk"
@@ -87,6 +93,46 @@ class District(models.Model):
         bad = [code for code in self.area_code_list if not re.fullmatch(r"\d{6}", code)]
         if bad:
             raise ValidationError({"area_codes": f"区划代码应为6位数字：{'、'.join(bad)}。"})
+        if self.kind == DistrictKind.ZONE and not self.host_id:
+            raise ValidationError({"host": "开发区须填写所在行政区。"})
+        if self.kind != DistrictKind.ZONE and self.host_id:
+            raise ValidationError({"host": "只有开发区填写所在行政区。"})
+
+    @property
+    def boundary_name(self) -> str | None:
+        """The map boundary its projects lie in: its own, its host's for a development zone (the zone-to-host
+        mapping is `host`, declared once per zone), None for 市直 (anywhere in the city)."""
+        if self.kind == DistrictKind.CITY:
+            return None
+        if self.kind == DistrictKind.ZONE:
+            return self.host.name if self.host_id else None
+        return self.name
+
+
+def location_errors(district: District | None, lon, lat) -> dict[str, str]:
+    """Why a project's location (经度, 纬度) does not fit its district, as field errors; {} when it fits.
+
+    Both or neither are given; the point must lie inside the district's boundary (`District.boundary_name`), or
+    anywhere in the city for 市直 and for a district the map has no boundary for.
+    """
+    if lon is None and lat is None:
+        return {}
+    if lon is None or lat is None:
+        missing = "longitude" if lon is None else "latitude"
+        return {missing: "经度和纬度须同时填写。"}
+    lon, lat = float(lon), float(lat)
+    boundary = district.boundary_name if district is not None else None
+    area = geo.areas().get(boundary) if boundary else None
+    if area is not None:
+        if area.contains(lon, lat):
+            return {}
+        found = geo.area_containing(lon, lat)
+        where = f"落在{found}" if found else "不在长春市范围内"
+        host = f"（开发区“{district.name}”所在行政区）" if district.kind == DistrictKind.ZONE else ""
+        return {"longitude": f"位置（{lon:.6f}, {lat:.6f}）{where}，不在属地{boundary}{host}的边界内。"}
+    if not geo.in_city(lon, lat):
+        return {"longitude": f"位置（{lon:.6f}, {lat:.6f}）不在长春市范围内。"}
+    return {}
 
 
 def split_list(text: str) -> list[str]:
@@ -233,6 +279,16 @@ class Project(StateModel):
     owner_contact = models.CharField("建设单位联系人及电话", max_length=100, blank=True)
     total_investment = money_field("总投资（万元）")
     content = models.TextField("建设内容及规模", blank=True)
+    longitude = models.DecimalField(
+        "经度", max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("73")), MaxValueValidator(Decimal("136"))],
+        help_text=f"东经，{geo.COORDINATE_HELP}",
+    )
+    latitude = models.DecimalField(
+        "纬度", max_digits=8, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("3")), MaxValueValidator(Decimal("54"))],
+        help_text=f"北纬，{geo.COORDINATE_HELP}",
+    )
     planned_start = models.DateField("计划开工日期", null=True, blank=True)
     planned_completion = models.DateField("计划竣工日期", null=True, blank=True)
     actual_start = models.DateField("实际开工日期", null=True, blank=True, editable=False)
@@ -328,6 +384,8 @@ class Project(StateModel):
             errors["code"] = (
                 f"统一项目代码的地区段“{area}”不属于{district.name}（其区划代码为{'、'.join(district.area_code_list)}）。"
             )
+        if self.district_id:
+            errors.update(location_errors(self.district, self.longitude, self.latitude))
         if errors:
             raise ValidationError(errors)
 

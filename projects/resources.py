@@ -54,6 +54,8 @@ class ProjectResource(AnnouncesProjectFacts, ExcelResource):
     owner_contact = column(Project, "owner_contact", width=20)
     total_investment = column(Project, "total_investment")
     content = column(Project, "content", width=40)
+    longitude = column(Project, "longitude", width=14)
+    latitude = column(Project, "latitude", width=14)
     planned_start = column(Project, "planned_start")
     planned_completion = column(Project, "planned_completion")
     task_force = column(Project, "task_force", width=20)
@@ -78,6 +80,8 @@ class ProjectResource(AnnouncesProjectFacts, ExcelResource):
         "owner_contact": "张三 0431-88888888",
         "total_investment": Decimal("150000"),
         "content": "新建厂房10万平方米，购置生产线4条",
+        "longitude": Decimal("125.220000"),
+        "latitude": Decimal("43.820000"),
         "planned_start": datetime.date(2021, 4, 1),
         "planned_completion": datetime.date(2023, 10, 31),
         "task_force": "",

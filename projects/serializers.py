@@ -21,7 +21,7 @@ from .models import (
 class DistrictSerializer(ScopedModelSerializer):
     class Meta:
         model = District
-        fields = ["id", "name", "short_name", "kind", "sort_order"]
+        fields = ["id", "name", "short_name", "kind", "host", "sort_order"]
 
 
 class UnitSerializer(ScopedModelSerializer):
@@ -55,7 +55,7 @@ class ProjectSerializer(ScopedModelSerializer):
         model = Project
         fields = [
             "id", "code", "name", "district", "district_name", "industry", "category", "owner", "owner_contact",
-            "total_investment", "tier", "content", "planned_start", "planned_completion", "actual_start",
+            "total_investment", "tier", "content", "longitude", "latitude", "planned_start", "planned_completion", "actual_start",
             "actual_completion", "stage", "stage_display", "task_force", "responsible_unit", "leader_in_charge",
             "is_attraction", "signing_date", "follow_up_person", "registered_on", "stats_code", "created_at",
             "updated_at", "version",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Callable
 
+from django.templatetags.static import static
 from django.urls import reverse
 
+from config import geo
 from config.pages import (
     Column,
     Link,
@@ -21,6 +23,7 @@ from config.pages import (
     yi,
 )
 
+from . import map as maps
 from . import selectors
 from .filters import ProjectFilterSet, project_filters_in_words
 from .models import District, Project
@@ -194,3 +197,44 @@ def project_list(request):
         "money": money, "yi": yi,
     }
     return render_page(request, "projects/list.html", context, tables, filename="项目")
+
+
+# --- the map (挂图作战) ------------------------------------------------------------------------------------
+
+
+@status_page
+def project_map(request):
+    """地图: the districts as a choropleth by a chosen measure, the year's projects as points coloured by light
+    (the points come from `GET /api/map/` with the same filters)."""
+    year = page_year(request)
+    user = request.user
+    filterset = maps.filterset(request, request.GET)
+    light = request.GET.get("light") if request.GET.get("light") in maps.LIGHTS else None
+    measure = request.GET.get("measure") if request.GET.get("measure") in maps.MEASURES else "building"
+    if filterset.is_valid():
+        rows = maps.year_projects(filterset.qs, year=year, light=light)
+        # the filters the project list understands ride along when a district is clicked (drill-down)
+        keep = request.GET.copy()
+        for key in list(keep.keys()):
+            if key not in FILTER_FIELDS or key == "district" or not any(keep.getlist(key)):
+                keep.pop(key)
+        figures = maps.district_figures(rows, year=year, user=user, query=keep.urlencode())
+    else:
+        figures = {}
+    query = query_with(request, year=str(year), measure=None)
+    title = f"{year}年重点项目分布图"
+    context = {
+        "nav": "map", "year": year, "years": year_choices(request, year), "as_of": selectors.as_of(year),
+        "filterset": filterset, "light": light, "lights": maps.LIGHTS,
+        "measure": measure, "measures": maps.MEASURES,
+        "city": figures.get(maps.CITY),
+        "map_data": {
+            "title": title, "filename": title,
+            "measure": {"key": measure, "label": maps.MEASURES[measure]},
+            "districts": [f for name, f in figures.items() if name != maps.CITY],
+        },
+        "geo_url": static(geo.BOUNDARY_STATIC),
+        "api_url": f"{reverse('api-map')}?{query}",
+        "clear_url": f"?year={year}",
+    }
+    return render_page(request, "projects/map.html", context, [], filename="地图")

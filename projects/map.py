@@ -1,0 +1,153 @@
+"""Reads of the map (挂图作战): the year's projects as points, and the districts' figures for the choropleth.
+
+Development zones are not on the map: a zone's projects lie in its host district (`District.host`), so the
+figures of a boundary add up its own district and the zones it hosts. 市直 projects lie anywhere in the city
+and have no boundary of their own. Query counts are constant: two queries for the points (a count, then the
+points or one row per district), three for the choropleth (the districts' progress, their 在建 counts and the
+districts the user may see).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+
+from config import geo
+from config.scoping import scope_choices
+
+from . import selectors
+from .choices import DistrictKind, Stage
+from .filters import ProjectFilterSet
+from .models import District, Project
+
+# Above this many points in view, the response carries one point per boundary instead (its count and sums):
+# ~310 bytes a point (the demo's average) keeps the response under 500 KB (measured in bench/map_size.py).
+MAP_POINT_LIMIT = 1500
+LIGHTS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "none": "无年度计划"}
+FILTERS = ["district", "industry", "category", "stage", "tier", "task_force"]
+MEASURES = {  # the choropleth's measures: key of `district_figures`, label
+    "building": "在建项目数", "investment_wan": "总投资", "start_rate_pct": "开工率", "red": "红灯项目数",
+}
+CITY = "市直"
+ZERO = Decimal("0")
+
+
+def filterset(request, params) -> ProjectFilterSet:
+    """The register's filters (属地, 产业领域, 阶段, 投资规模, 专班 …) over the rows the user may see: strict, and
+    choosing only among what the user may see. Empty values (an empty select) are no filter."""
+    data = params.copy()
+    for key in list(data.keys()):
+        values = [v for v in data.getlist(key) if v != ""]
+        if key not in FILTERS or not values:
+            data.pop(key)
+        else:
+            data.setlist(key, values)
+    result = ProjectFilterSet(data, queryset=Project.objects.for_user(request.user), request=request)
+    scope_choices(result.form.fields.values(), request.user)
+    return result
+
+
+def boundary_of(district_kind: str, name: str, host_name: str | None) -> str:
+    """The boundary a district's projects are drawn in: its own, its host's (a zone), or 市直 (the city)."""
+    if district_kind == DistrictKind.ZONE:
+        return host_name or CITY
+    if district_kind == DistrictKind.CITY or name not in geo.areas():
+        return CITY
+    return name
+
+
+def year_projects(projects, *, year: int, light: str | None = None):
+    """The year's projects among `projects` (scoped, filtered), with their light; only `light`'s if given."""
+    rows = selectors.with_progress(selectors.of_year(projects, year=year), year=year)
+    return rows.filter(light=light) if light else rows
+
+
+def list_url(district_ids, year: int) -> str:
+    query = "&".join(f"district={pk}" for pk in sorted(district_ids))
+    return f"{reverse('projects:list')}?{query}&year={year}"
+
+
+def _label_point(boundary: str) -> list[float]:
+    area = geo.areas().get(boundary)
+    return list(area.label) if area else list(geo.CITY_LABEL)
+
+
+def points(rows, *, year: int, bbox: tuple[float, float, float, float] | None = None,
+           limit: int | None = None) -> dict:
+    """A GeoJSON FeatureCollection of the located `rows` (from `year_projects`) in `bbox` (west, south, east,
+    north): one Point per project while there are at most `limit` (MAP_POINT_LIMIT), else one per boundary with
+    its count."""
+    limit = MAP_POINT_LIMIT if limit is None else limit
+    located = rows.filter(longitude__isnull=False, latitude__isnull=False)
+    if bbox:
+        west, south, east, north = bbox
+        located = located.filter(longitude__range=(west, east), latitude__range=(south, north))
+    total = located.count()
+    if total <= limit:
+        stages = dict(Stage.choices)
+        features = [
+            {"type": "Feature",
+             "geometry": {"type": "Point", "coordinates": [float(r["longitude"]), float(r["latitude"])]},
+             "properties": {
+                 "code": r["code"], "name": r["name"], "district": r["district__name"],
+                 "stage": stages.get(r["stage"], r["stage"]), "light": r["light"],
+                 "total_investment": str(r["total_investment"]), "url": reverse("project-detail", args=[r["code"]]),
+             }}
+            for r in located.order_by("-total_investment", "code").values(
+                "code", "name", "district__name", "stage", "light", "total_investment", "longitude", "latitude")
+        ]
+        return {"type": "FeatureCollection", "aggregated": False, "total": total, "features": features}
+    groups: dict[str, dict] = {}
+    for r in located.order_by().values("district_id", "district__kind", "district__name", "district__host__name") \
+            .annotate(n=Count("pk"), investment=Sum("total_investment"), red=Count("pk", filter=Q(light="red")),
+                      yellow=Count("pk", filter=Q(light="yellow")), green=Count("pk", filter=Q(light="green"))):
+        boundary = boundary_of(r["district__kind"], r["district__name"], r["district__host__name"])
+        g = groups.setdefault(boundary, {"ids": set(), "count": 0, "investment": ZERO, "red": 0, "yellow": 0,
+                                         "green": 0})
+        g["ids"].add(r["district_id"])
+        g["count"] += r["n"]
+        g["investment"] += Decimal(r["investment"] or 0)
+        for light in ("red", "yellow", "green"):
+            g[light] += r[light]
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": _label_point(boundary)},
+         "properties": {"aggregated": True, "district": boundary, "count": g["count"],
+                        "total_investment": str(g["investment"].quantize(Decimal("0.01"))),
+                        "red": g["red"], "yellow": g["yellow"], "green": g["green"],
+                        "url": list_url(g["ids"], year)}}
+        for boundary, g in groups.items()
+    ]
+    return {"type": "FeatureCollection", "aggregated": True, "total": total, "features": features}
+
+
+def district_figures(projects, *, year: int, user, query: str = "") -> dict[str, dict]:
+    """The choropleth's figures per boundary (南关区 … 公主岭市, and 市直): projects 在建, total investment,
+    开工率 and red lights of `projects` (the year's, scoped and filtered), zones added to their hosts. Every
+    district the user may see has a row (zeros without projects), so each of its boundaries opens its list;
+    `query` (the page's filters the list understands) rides along on the list's url."""
+    groups = {g["key"]: g for g in selectors.progress_by(projects, year=year, field="district")}
+    built = dict(projects.filter(selectors.built_in_q(year)).order_by().values("district_id")
+                 .annotate(n=Count("pk")).values_list("district_id", "n"))
+    result: dict[str, dict] = {}
+    for d in District.objects.for_user(user).select_related("host").order_by("sort_order", "name"):
+        boundary = boundary_of(d.kind, d.name, d.host.name if d.host_id else None)
+        f = result.setdefault(boundary, {"name": boundary, "ids": set(), "parts": [], "projects": 0, "building": 0,
+                                         "investment_wan": ZERO, "planned_new": 0, "started_new": 0, "red": 0})
+        f["ids"].add(d.pk)
+        if d.name != boundary:
+            f["parts"].append(d.name)
+        g = groups.get(d.pk)
+        f["building"] += built.get(d.pk, 0)
+        if g is None:
+            continue
+        f["projects"] += g["projects"]
+        f["investment_wan"] += g["investment_wan"]
+        f["planned_new"] += g["planned_new"]
+        f["started_new"] += g["started_new"]
+        f["red"] += g["red"]
+    for f in result.values():
+        f["start_rate_pct"] = selectors._pct(f["started_new"], f["planned_new"])
+        f["url"] = list_url(f.pop("ids"), year) + (f"&{query}" if query else "")
+    return result
