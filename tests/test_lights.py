@@ -16,7 +16,7 @@ from bonds.lights import BOND_SPENDING_LIGHT
 from bonds.models import BondProject
 from bonds.selectors import with_money
 from config.lights import Light, LightRule
-from config.scoping import EVERYONE
+from config.scoping import SYSTEM
 from ledgers.lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
 from ledgers.models import LedgerEntry, Problem, StartCondition
 from projects.lights import BEHIND_SCHEDULE_LIGHT
@@ -75,7 +75,7 @@ def test_the_behind_schedule_light_in_the_database_is_its_python_value(demo, db,
 
 @pytest.mark.parametrize("year, field", [(2021, "district"), (2021, "industry"), (2022, "district")])
 def test_progress_by_counts_the_lights_the_orm_gives(demo, db, year, field):
-    projects = of_year(Project.objects.for_user(EVERYONE), year=year)
+    projects = of_year(Project.objects.for_user(SYSTEM), year=year)
     groups = progress_by(projects, year=year, field=field)
     key = "district_id" if field == "district" else "industry"
     orm = Counter((getattr(row, key), row.light) for row in with_progress(projects, year=year))

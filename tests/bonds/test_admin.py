@@ -208,9 +208,10 @@ def count_queries(client, url):
 
 # Every admin list, in a test: SAVEPOINT (ATOMIC_REQUESTS inside the test's own transaction), the session,
 # the user with their profile, the user's own permissions, their groups' permissions, their group names (the
-# scope), then the page's own queries, then RELEASE SAVEPOINT. Queries after RELEASE run while the template
-# renders (the date hierarchy's first and last date and its years).
-REQUEST = 7
+# scope), the header's 待办 and unread counts (config.todo), then the page's own queries, then RELEASE
+# SAVEPOINT. Queries after RELEASE run while the template renders (the date hierarchy's first and last date
+# and its years).
+REQUEST = 8
 PAGE = {
     "bondproject": 4,  # district filter's choices, count, the rows with their money; rendering: the stage window
     "bondissue": 5,  # count, the rows with their allocated sums; the date hierarchy (2); rendering: the totals

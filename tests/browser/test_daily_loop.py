@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from config.dates import add_months, today
+from config.scoping import SYSTEM
 from projects import services
 from projects.choices import ReportStatus
 from projects.models import MonthlyReport
@@ -27,7 +28,7 @@ def _report(project, clerk):
 
 def _building(district, n: int = 0):
     project = make_project(district, name=f"浏览器月报项目{n}")
-    return services.project_start(project=project, on=add_months(today(), -3).replace(day=1), by=None)
+    return services.project_start(project=project, on=add_months(today(), -3).replace(day=1), by=SYSTEM)
 
 
 def test_a_clerk_sees_the_returned_report_on_arrival_fixes_it_and_submits_it_again(

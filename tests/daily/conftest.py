@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from config.dates import add_months, today
+from config.scoping import SYSTEM
 from projects import services as project_services
 from projects.models import MonthlyReport
 
@@ -23,7 +24,7 @@ def building(chaoyang, fgw, project_factory):
 
     def _building(district=None, **fields):
         project = project_factory(district or chaoyang, responsible_unit=fields.pop("responsible_unit", fgw), **fields)
-        return project_services.project_start(project=project, on=add_months(today(), -4).replace(day=1), by=None)
+        return project_services.project_start(project=project, on=add_months(today(), -4).replace(day=1), by=SYSTEM)
 
     return _building
 
@@ -32,7 +33,7 @@ def building(chaoyang, fgw, project_factory):
 def report():
     """`report(project, status="submitted", by=clerk)`: last month's report, moved through the services."""
 
-    def _report(project, *, status: str = "draft", by=None, reviewer=None, reason: str = "请补充现场照片。",
+    def _report(project, *, status: str = "draft", by=SYSTEM, reviewer=SYSTEM, reason: str = "请补充现场照片。",
                 year: int | None = None, month: int | None = None):
         y, m = last_month()
         r = MonthlyReport.objects.create(project=project, year=year or y, month=month or m, amount=Decimal("100"),

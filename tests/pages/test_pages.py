@@ -136,16 +136,16 @@ def test_pages_load_nothing_from_other_sites_and_hand_chart_data_over_as_json(lo
         assert "/static/vendor/echarts/echarts.min.js" in page
 
 
-# Every status page: the session, the user with their profile, their group names (the scope), then its
-# own queries; a page only reads (no transaction) and does not write the session within a minute of the last.
-REQUEST = 3
+# Every status page: the session, the user with their profile, their group names (the scope), the header's
+# 待办 and unread counts (config.todo), then its own queries; a page only reads (no transaction) and does not write the session within a minute of the last.
+REQUEST = 4
 PAGE = {
     # tiers with 入库, growth with its series, land, ledgers, bonds of both years, province, funnel, 100亿
     # projects, the latest year
     "/": 9,
-    # the district rows, the industry rows, the projects with their progress, the latest year, the district
-    # filter's choices
-    "/projects/": 5,
+    # the district rows, the industry rows, the projects with their progress, the latest year, the district,
+    # unit and task force filters' choices
+    "/projects/": 7,
     # kinds, causes, districts, units, problems, problem levels, the open entries' and the open problems' counts
     # and pages, the latest year, the district filter's choices
     "/ledgers/": 12,
@@ -154,8 +154,9 @@ PAGE = {
     # the project, its history, monthly reports, plan entries, bonds, conditions, entries, problems, the latest
     # year
     "project": 9,
-    # the district rows, the industry rows, the projects, the latest year, the sheet's projects
-    "/projects/?format=xlsx&table=projects": 5,
+    # the district rows, the industry rows, the projects, the latest year, the sheet's projects; a download
+    # renders no header, so it has no 待办 counts (one less than REQUEST)
+    "/projects/?format=xlsx&table=projects": 4,
 }
 
 
