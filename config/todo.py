@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -343,6 +344,9 @@ class TodoView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
+        years = request.query_params.getlist("year")
+        if years and not all(y.isdigit() and 2000 <= int(y) <= today().year for y in years):
+            raise ValidationError({"year": [f"年度须为 2000 到 {today().year} 之间的整数。"]})
         on = _page_on(request)
         summary = counts(request.user, on=on)
         found = items(request.user, on=on)

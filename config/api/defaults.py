@@ -38,7 +38,7 @@ class RolePermissions(permissions.DjangoModelPermissions):
 
 
 class Pagination(pagination.PageNumberPagination):
-    """50 rows a page; `page_size` up to 200."""
+    """50 rows a page; `page_size` from 1 to 200, else a 400 (as the schema says)."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -51,8 +51,8 @@ class Pagination(pagination.PageNumberPagination):
             return self.page_size
         try:
             size = int(raw[-1])
-            if size < 1:
+            if not 1 <= size <= self.max_page_size:  # the schema's bounds: a larger page is refused, not cut
                 raise ValueError
         except ValueError:
             raise ValidationError({"page_size": [f"每页条数须为 1 到 {self.max_page_size} 之间的整数。"]})
-        return min(size, self.max_page_size)
+        return size

@@ -122,11 +122,14 @@ def test_filters_by_tier_year_and_amount(api, supervisor, clerk, chaoyang, proje
     assert client.get("/api/projects/?year=abc").status_code == 400
 
 
-def test_page_size_is_capped(api, supervisor, chaoyang, project_factory):
+def test_a_page_size_beyond_the_schemas_bounds_is_refused(api, supervisor, chaoyang, project_factory):
     for _ in range(3):
         project_factory(chaoyang)
-    response = api(supervisor).get("/api/projects/?page_size=100000")
-    assert response.status_code == 200 and response.json()["count"] == 3
+    client = api(supervisor)
+    assert client.get("/api/projects/?page_size=200").json()["count"] == 3
+    for size in ("201", "100000", "0"):
+        response = client.get(f"/api/projects/?page_size={size}")
+        assert response.status_code == 400 and "每页条数" in response.json()["page_size"][0], size
 
 
 # A list read by a clerk, in a test: the fresh user object (read here without its profile), SAVEPOINT
