@@ -45,9 +45,13 @@ from projects.models import (
     LandSupply,
     MonthlyReport,
     Project,
+    RobotDigest,
+    RobotWebhook,
     SitePhoto,
+    StatsRegistration,
     TaskForce,
     Unit,
+    WebhookDelivery,
 )
 from tests.bonds.conftest import approve, make_bond_project, make_issue
 from tests.conftest import make_user
@@ -168,6 +172,15 @@ def _rows_of(district, unit, supervisor, issue, n: int) -> list[Project]:
                                sent_on=D(2021, 6, 3), item_count=1, subject="提醒主题")
     ReminderLog.objects.create(recipient=f"unit{n}@example.cn", recipient_name="单位提醒", unit=unit,
                                sent_on=D(2021, 6, 3), item_count=1, subject="提醒主题")
+    StatsRegistration.objects.create(project_code=started.code, project_name=started.name, stats_code=f"TJ{n:08d}",
+                                     registered_on=D(2021, 5, 1), project=started, matched_by="code")
+    for owner in ({"district": district}, {"unit": unit}):
+        robot = RobotWebhook.objects.create(name=f"工作群{n}", kind="wecom",
+                                            url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k{n}", **owner)
+        digest = RobotDigest.objects.create(robot=robot, sent_on=D(2021, 6, 3), status=RobotDigest.SENT,
+                                            title="推送标题", text="推送内容")
+        WebhookDelivery.objects.create(digest=digest, channel="wecom", attempt=1, at=datetime.datetime(
+            2021, 6, 3, 18, 0, tzinfo=datetime.timezone.utc), status_code=200, ok=True)
     return [project, started]
 
 
@@ -175,7 +188,7 @@ def _text_fields(model):
     for f in model._meta.concrete_fields:
         if (isinstance(f, (models.CharField, models.TextField)) and not f.choices and not f.primary_key
                 and not isinstance(f, (models.EmailField, models.URLField, models.SlugField))
-                and f.name != "code" and (f.max_length or 1000) >= 12):
+                and f.name not in ("code", "area_codes") and (f.max_length or 1000) >= 12):  # keys, not text
             yield f
 
 
