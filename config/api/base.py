@@ -236,6 +236,9 @@ RACE_MESSAGE = "与已有记录重复（可能有人同时提交了同一条记�
 
 def exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
+        if "foreign key" in str(exc).lower():
+            # A row still referenced by another that the ORM's PROTECT did not see (the database's constraint).
+            return Response({"detail": "该记录仍被其他记录引用，不能删除。"}, status=status.HTTP_400_BAD_REQUEST)
         # The serializer's uniqueness validators passed, and a parallel request inserted the same row before
         # this one: the database's constraint is the last guard, and the client is told it lost the race.
         return Response({"detail": RACE_MESSAGE}, status=status.HTTP_409_CONFLICT)

@@ -108,11 +108,11 @@ def test_suspension_and_cancellation_reasons_go_to_the_history(supervisor, chaoy
 
 def test_the_ledgers_sync_once_for_the_whole_file(supervisor, chaoyang, monkeypatch,
                                                    django_capture_on_commit_callbacks):
-    import ledgers.services
+    import ledgers.receivers
 
     calls = []
-    real = ledgers.services.ledgers_sync
-    monkeypatch.setattr(ledgers.services, "ledgers_sync", lambda **kw: calls.append(kw) or real(**kw))
+    real = ledgers.receivers.ledgers_sync  # what the receivers of the projects' announcements call
+    monkeypatch.setattr(ledgers.receivers, "ledgers_sync", lambda **kw: calls.append(kw) or real(**kw))
     with django_capture_on_commit_callbacks(execute=True):
         report = import_file(InitialProjectResource, register_file(), user=supervisor)
     assert report.saved
