@@ -81,7 +81,6 @@ def with_money(queryset: QuerySet, *, on: datetime.date | None = None) -> QueryS
       line (`bonds.lights.BOND_SPENDING_LIGHT`); "none" when nothing is allocated.
     """
     on = on or today()
-    months = settings.BOND_SPENDING_MONTHS
     allocations = Allocation.objects.filter(bond_project=OuterRef("pk"), issue__issue_date__lte=on)
     weighted = ExpressionWrapper(F("amount") * months_elapsed("issue__issue_date", on), output_field=MONEY)
     queryset = queryset.annotate(
