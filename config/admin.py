@@ -32,7 +32,7 @@ from django_fsm import can_proceed, has_transition_perm
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from config.api.base import ID_PATTERN
+from config.ids import ID_PATTERN
 from config.lights import COLOURS as LIGHT_COLOURS
 from config.lights import Light, LightRule
 from config.locks import admin_readonly, locks_of

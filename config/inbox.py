@@ -19,6 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .api.base import RowIdField
 from .models import Notification
 from .notify import mark_read
 from .pages import status_page
@@ -76,7 +77,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class ReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+    ids = serializers.ListField(child=RowIdField(), required=False, max_length=1000)
     all = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs):

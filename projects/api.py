@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.base import ReasonSerializer, ScopedViewSet, transition_action
+from config.api.base import ReasonSerializer, RowIdField, ScopedViewSet, transition_action
 
 from . import map as project_map
 from . import services
@@ -44,7 +44,7 @@ from .serializers import (
 
 
 class BulkIdsSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+    ids = serializers.ListField(child=RowIdField(), min_length=1, max_length=500)
 
 
 class BulkReturnSerializer(BulkIdsSerializer):

@@ -9,13 +9,13 @@ from django.db.models import Q
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS, remote_queryset
 from django_filters.rest_framework import DjangoFilterBackend
 
+from config.ids import MAX_ID
 from config.scoping import scope_choices
 
 from .choices import Category, Industry, LandUse, PlanKind, ReportStatus, Stage, Tier
 from .models import AnnualPlanEntry, District, LandSupply, MonthlyReport, Project, Unit
 from .selectors import as_of, latest_year, with_progress
 
-MAX_ID = 2**63 - 1
 LIGHT_CHOICES = [("red", "红灯"), ("yellow", "黄灯"), ("green", "绿灯"), ("none", "无年度计划投资")]
 
 

@@ -29,6 +29,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.ids import ID_PATTERN, MAX_ID
 from config.locks import refusals
 from config.scoping import scope_choices
 
@@ -147,9 +148,11 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         return attrs
 
 
-# Ids in paths are positive 64-bit integers; anything else is a 404 before any query (a 30-digit id would
-# overflow SQLite's integer and become a 500).
-ID_PATTERN = r"[0-9]{1,18}"
+class RowIdField(serializers.IntegerField):
+    """A row's id in a request body: 1 … 2⁶³−1."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 # The viewset bases below carry comments, not docstrings: drf-spectacular would publish an inherited

@@ -47,6 +47,18 @@ def test_bulk_return_needs_a_reason_and_returns_each_report(api, clerk, supervis
     assert set(MonthlyReport.objects.filter(pk__in=ids).values_list("return_reason", flat=True)) == {"照片不清晰"}
 
 
+def test_an_id_too_big_for_a_row_is_a_400_naming_the_field_and_nothing_is_approved(
+    api, clerk, supervisor, building, report
+):
+    r = report(building(), status="submitted", by=clerk)
+    response = api(supervisor).post("/api/monthly-reports/bulk-approve/",
+                                    {"ids": [r.pk, 1600901669189260591235072]}, format="json")
+    assert response.status_code == 400
+    assert "ids" in response.json()
+    r.refresh_from_db()
+    assert r.status == ReportStatus.SUBMITTED
+
+
 def test_a_clerk_cannot_bulk_review(api, clerk, building, report):
     r = report(building(), status="submitted", by=clerk)
     assert api(clerk).post("/api/monthly-reports/bulk-approve/", {"ids": [r.pk]}, format="json").status_code == 403
