@@ -77,3 +77,17 @@ def test_every_figure_links_to_a_list_that_shows_the_same_count_or_sum(request, 
                 assert list_total(listed, anchor) == int(value), (name, href, value)
             checked += 1
     assert checked >= 100 or year != 2021
+
+
+@pytest.mark.parametrize("query", ["built_in=2021&tier=10y", "planned=2021", "light=red",
+                                   "started_in=2021&district={chaoyang}", "q=项目1"])
+def test_the_admin_project_list_takes_the_status_pages_filters_and_lists_the_same_rows(
+    login, city, chaoyang, supervisor, query
+):
+    query = query.format(chaoyang=chaoyang.pk)
+    c = login(supervisor)
+    listed = list_total(c.get(f"/projects/?year=2021&{query}").content.decode(), "")
+    admin_query = query.replace("district=", "district__id__exact=")
+    changelist = c.get(f"/admin/projects/project/?{admin_query}")
+    assert changelist.status_code == 200  # an unknown parameter would have redirected to ?e=1
+    assert changelist.context["cl"].result_count == listed > 0, query
