@@ -7,6 +7,7 @@ query string (PostgreSQL cannot compare text with NUL), and Django's own 400, 40
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 
@@ -44,8 +45,6 @@ def page_not_found(request, exception=None):
 
 def bad_request(request, exception=None):
     if is_api(request):
-        from django.core.exceptions import RequestDataTooBig
-
         if isinstance(exception, RequestDataTooBig):
             return detail(TOO_BIG, 413)
         return detail("请求格式有误。", 400)
