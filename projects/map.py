@@ -15,17 +15,21 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from config import geo
+from config.lights import CHART_COLOURS, Light
 from config.scoping import scope_choices
 
 from . import selectors
 from .choices import DistrictKind, Stage
-from .filters import ProjectFilterSet
+from .filters import LIGHT_CHOICES, ProjectFilterSet
 from .models import District, Project
 
 # Above this many points in view, the response carries one point per boundary instead (its count and sums):
 # ~310 bytes a point (the demo's average) keeps the response under 500 KB (measured in bench/map_size.py).
 MAP_POINT_LIMIT = 1500
-LIGHTS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "none": "无年度计划"}
+# The lights a point can show, labelled and coloured as the project list's filter and the status pages' pies
+# (config/lights.py); map.js reads the palette from the page, never a copy of its own.
+LIGHTS = dict(LIGHT_CHOICES)
+PALETTE = {value: {"label": label, "colour": CHART_COLOURS[Light(value)]} for value, label in LIGHT_CHOICES}
 FILTERS = ["district", "industry", "category", "stage", "tier", "task_force"]
 MEASURES = {  # the choropleth's measures: key of `district_figures`, label
     "building": "在建项目数", "investment_wan": "总投资", "start_rate_pct": "开工率", "red": "红灯项目数",

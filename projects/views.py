@@ -231,6 +231,7 @@ def project_map(request):
         "map_data": {
             "title": title, "filename": title,
             "measure": {"key": measure, "label": maps.MEASURES[measure]},
+            "lights": maps.PALETTE,
             "districts": [f for name, f in figures.items() if name != maps.CITY],
         },
         "geo_url": static(geo.BOUNDARY_STATIC),

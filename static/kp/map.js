@@ -8,8 +8,7 @@
   if (!window.echarts) return;
   var MAP = '长春';
   var font = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif';
-  var LIGHT = {red: '#c0392b', yellow: '#d4a017', green: '#2e8540', none: '#7b8794'};
-  var LIGHT_LABEL = {red: '红灯', yellow: '黄灯', green: '绿灯', none: '无年度计划'};
+  var MARKER = '#c0392b';  // a single project's point on its page and in the admin's picker
   var loaded = {};
 
   function loadGeo(url) {
@@ -50,6 +49,8 @@
   function city(el) {
     var figures = JSON.parse(document.getElementById(el.dataset.figures).textContent);
     var measure = figures.measure, districts = figures.districts;
+    var lights = figures.lights;  // the palette of config/lights.py: {red: {label, colour}, …}
+    function colour(light) { return (lights[light] || lights.none).colour; }
     var chart = init(el), current = null, zoomedAt = null;
     var scale = Math.max(0.6, Math.min(1, el.clientWidth / 900));  // smaller points on a phone
     el.kpChart = chart;
@@ -72,13 +73,13 @@
         if (aggregated) {
           return {name: p.district, value: [c[0], c[1], p.count], props: p,
             symbolSize: Math.max(14, Math.min(48, 6 * Math.sqrt(p.count))),
-            itemStyle: {color: p.red ? LIGHT.red : (p.yellow ? LIGHT.yellow : LIGHT.green), opacity: 0.8},
+            itemStyle: {color: colour(p.red ? 'red' : (p.yellow ? 'yellow' : 'green')), opacity: 0.8},
             label: {show: true, formatter: String(p.count), color: '#fff', fontWeight: 'bold'}};
         }
         var inv = Number(p.total_investment);
         return {name: p.name, value: [c[0], c[1], inv], props: p,
           symbolSize: scale * Math.max(4, Math.min(26, 1.8 * Math.sqrt(inv / 10000) + 3)),
-          itemStyle: {color: LIGHT[p.light] || LIGHT.none, borderColor: '#fff', borderWidth: 0.6, opacity: 0.9}};
+          itemStyle: {color: colour(p.light), borderColor: '#fff', borderWidth: 0.6, opacity: 0.9}};
       });
       return {id: 'points', name: aggregated ? '项目（按属地汇总）' : '项目', type: 'scatter', coordinateSystem: 'geo',
         geoIndex: 0, data: data, z: 5, emphasis: {scale: 1.6},
@@ -90,7 +91,7 @@
           }
           return '<b>' + esc(p.name) + '</b><br>' + esc(p.code) + ' · ' + esc(p.district) +
             '<br>总投资 ' + wan(p.total_investment) + '<br>阶段 ' + esc(p.stage) +
-            '<br>灯 <span style="color:' + (LIGHT[p.light] || LIGHT.none) + '">●</span> ' + esc(LIGHT_LABEL[p.light] || p.light);
+            '<br>灯 <span style="color:' + colour(p.light) + '">●</span> ' + esc((lights[p.light] || lights.none).label);
         }}};
     }
 
@@ -164,7 +165,7 @@
         textStyle: {fontFamily: font}, animation: false, tooltip: {trigger: 'item'},
         geo: baseGeo({roam: true, center: [lon, lat], zoom: 2.2, label: {show: true, fontSize: 10, color: '#52606d'}}),
         series: [{type: 'effectScatter', coordinateSystem: 'geo', data: [{name: el.dataset.name, value: [lon, lat]}],
-          symbolSize: 12, itemStyle: {color: LIGHT.red}, rippleEffect: {scale: 3}, z: 5,
+          symbolSize: 12, itemStyle: {color: MARKER}, rippleEffect: {scale: 3}, z: 5,
           tooltip: {formatter: function (p) { return esc(p.name) + '<br>' + lon.toFixed(6) + ', ' + lat.toFixed(6); }}}]
       });
       el.dataset.ready = '1';
@@ -182,7 +183,7 @@
     }
     function draw() {
       chart.setOption({series: [{id: 'pick', type: 'scatter', coordinateSystem: 'geo', data: marker(), symbolSize: 12,
-        itemStyle: {color: LIGHT.red}, z: 5}]});
+        itemStyle: {color: MARKER}, z: 5}]});
     }
     loadGeo(el.dataset.geo).then(function () {
       chart.setOption({textStyle: {fontFamily: font}, animation: false,
