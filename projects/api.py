@@ -190,9 +190,13 @@ class MapQuerySerializer(serializers.Serializer):
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text="年度，默认为有数据的最近年度")
     light = serializers.ChoiceField(choices=list(project_map.LIGHTS.items()), required=False,
                                     help_text="红黄绿灯（投资完成率对序时进度）")
-    bbox = serializers.CharField(required=False, help_text="视野：西经度,南纬度,东经度,北纬度；放大后传入，返回视野内的项目点")
+    # Blank is allowed and means no bbox, as DRF reads an empty query parameter anyway; the schema says so.
+    bbox = serializers.CharField(required=False, allow_blank=True,
+                                 help_text="视野：西经度,南纬度,东经度,北纬度；放大后传入，返回视野内的项目点；留空为全市")
 
     def validate_bbox(self, value):
+        if not value:
+            return None
         try:
             west, south, east, north = (float(v) for v in value.split(","))
         except ValueError:

@@ -26,7 +26,8 @@ def detail(message: str, status: int) -> JsonResponse:
 
 
 class ApiErrorsMiddleware:
-    """Refuses a NUL byte in an API query string before any view or query sees it."""
+    """Refuses a NUL byte in an API query string before any view or query sees it, and answers an API path no
+    route matches with the JSON 404 even with DEBUG on (Django's technical 404 page would be HTML)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -34,7 +35,11 @@ class ApiErrorsMiddleware:
     def __call__(self, request):
         if is_api(request) and "\x00" in "".join(f"{k}{v}" for k, vs in request.GET.lists() for v in vs):
             return detail(NUL, 400)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (is_api(request) and response.status_code == 404
+                and not response.get("Content-Type", "").startswith("application/json")):
+            return detail(NOT_FOUND, 404)
+        return response
 
 
 def page_not_found(request, exception=None):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from projects import services
-from projects.models import Project
+from projects.models import LandSupply, Project
 
 
 def detail(response) -> str:
@@ -25,6 +25,36 @@ def test_an_unknown_api_path_is_a_json_404(path, api, clerk):
     response = api(clerk).get(path)
     assert response.status_code == 404
     assert "没有找到" in detail(response)
+
+
+def test_the_404_is_json_with_debug_on_too(api, clerk, settings):
+    settings.DEBUG = True  # the fuzzing server runs so; Django's technical 404 page is HTML
+    response = api(clerk).get("/api/projects/%F1%AD%9F%8E/")
+    assert response.status_code == 404
+    assert "没有找到" in detail(response)
+
+
+def test_a_filter_on_an_id_that_names_no_row_of_the_users_lists_nothing_instead_of_refusing(
+    api, clerk, chaoyang, nanguan, project_factory
+):
+    mine, theirs = project_factory(chaoyang), project_factory(nanguan)
+    client = api(clerk)
+
+    def listed(query):
+        response = client.get(f"/api/land-supplies/?{query}")
+        assert response.status_code == 200, response.content
+        return response.json()["count"]
+
+    for project in (mine, theirs):
+        LandSupply.objects.create(parcel_code=f"P{project.pk}", district=project.district, use="industrial",
+                                         hectares=Decimal("1"), supply_date=datetime.date(2021, 2, 1),
+                                         project=project)
+    assert listed(f"project={mine.pk}") == 1
+    # another district's row, a row that never existed and id 0 read alike: nothing listed, nothing revealed
+    assert listed(f"project={theirs.pk}") == listed("project=987654") == listed("project=0") == 0
+    assert listed(f"district={nanguan.pk}") == listed(f"district={chaoyang.pk}&district=987654") - 1 == 0
+    bad = client.get("/api/land-supplies/?project=abc")
+    assert bad.status_code == 400 and "project" in bad.json()
 
 
 def test_a_method_the_endpoint_does_not_allow_is_a_json_405(api, supervisor):

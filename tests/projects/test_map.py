@@ -227,6 +227,8 @@ def test_the_map_filters_by_light_stage_and_view_and_refuses_a_bad_view_in_chine
     assert [f["properties"]["code"] for f in features(client.get("/api/map/?year=2021&stage=building"))] == [project.code]
     yushu = "126.4,44.7,126.7,45.0"
     assert {f["properties"]["district"] for f in features(client.get(f"/api/map/?year=2021&bbox={yushu}"))} == {"市直"}
+    # a blank view is the whole city, as the schema documents (no minLength)
+    assert features(client.get("/api/map/?year=2021&bbox=")) == features(client.get("/api/map/?year=2021"))
     response = client.get("/api/map/?year=2021&bbox=1,2,3")
     assert response.status_code == 400 and "视野须为 4 个数" in response.json()["bbox"][0]
     assert client.get("/api/map/?year=2021&light=blue").status_code == 400
