@@ -39,6 +39,9 @@ def overview(request):
     def entries(kind, state):
         return f"{ledgers_url}?year={year}&kind={kind}&state={state}#table-open"
 
+    def land_list(use):
+        return f"{reverse('projects:land')}?year={year}&use={use}#table-land"
+
     def bond_list(**filters):
         extra = "".join(f"&{k}={v}" for k, v in filters.items())
         return f"{bonds_url}?year={year}{extra}#table-spending"
@@ -57,7 +60,8 @@ def overview(request):
             for t, r in tiers.items()],
             note="在建：年末前已开工、年初未竣工、未取消。各档累计计算：10亿元以上项目也计入亿元以上和5000万元以上。"),
         Table("land", "土地供应", [Column("用途"), Column("供地面积（公顷）", "num")],
-              [[LandUse(u).label, v] for u, v in land.items()]),
+              [[Link(LandUse(u).label, land_list(u)), Link(v, land_list(u), figure=v, sum_of="hectares")]
+               for u, v in land.items()]),
         Table("ledgers", "台账清零进度", [
             Column("台账"), Column("条目", "int"), Column("已销号", "int"), Column("未销号", "int"),
             Column("清零进度", "pct"), Column("红灯", "int"),
@@ -107,6 +111,7 @@ def overview(request):
                       "links": [[built(t) for t in tiers], [built(t, year - 1) for t in tiers]]},
             "growth": growth_chart,
             "land": {"kind": "pie", "categories": [LandUse(u).label for u in land], "unit": "公顷",
+                     "links": [land_list(u) for u in land],
                      "series": [{"name": "公顷", "data": list(land.values())}]},
             "ledgers": {"kind": "bar", "unit": "%", "categories": [k["label"] for k in ledgers.values()],
                         "links": [entries(kind, "all") for kind in ledgers],

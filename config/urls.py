@@ -19,9 +19,10 @@ urlpatterns = [
     path("notifications/", notifications_page, name="notifications"),
     path("notifications/read/", notifications_read, name="notifications-read"),
     path("notifications/<int:pk>/", notification_open, name="notification-open"),
+    # The register's own pages first: a project code (年月-地区-…) is never one of their names.
+    path("projects/", include("projects.urls")),
     # A project's page reads ledgers and bonds too, so it is composed here, not in `projects`.
     path("projects/<str:code>/", project_detail, name="project-detail"),
-    path("projects/", include("projects.urls")),
     path("map/", project_map, name="map"),
     path("ledgers/", include("ledgers.urls")),
     path("bonds/", include("bonds.urls")),

@@ -118,11 +118,18 @@ def _registered_q(year: int) -> Q:
     )
 
 
+def land_supplied(*, year: int, user, use: str | None = None):
+    """The land supplied in the year up to its as-of date (of one use, when given): the rows behind
+    `land_hectares`, and the land list's rows."""
+    rows = LandSupply.objects.for_user(user).filter(supply_date__gte=datetime.date(year, 1, 1),
+                                                    supply_date__lte=as_of(year))
+    return rows.filter(use=use) if use else rows
+
+
 def land_hectares(*, year: int, user) -> dict[str, Decimal]:
     """Hectares of land supplied in the year, by use."""
     rows = (
-        LandSupply.objects.for_user(user)
-        .filter(supply_date__gte=datetime.date(year, 1, 1), supply_date__lte=as_of(year))
+        land_supplied(year=year, user=user)
         .values("use")
         .annotate(total=Sum("hectares"))
         .order_by()

@@ -5,4 +5,5 @@ from . import views
 app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="list"),
+    path("land/", views.land_list, name="land"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Callable
 
+from django.db.models import Count, Sum
 from django.templatetags.static import static
 from django.urls import reverse
 
@@ -26,6 +27,7 @@ from config.pages import (
 from . import map as maps
 from . import selectors
 from .filters import ProjectFilterSet, project_filters_in_words
+from .choices import LandUse
 from .models import District, Project
 
 # --- the projects page -------------------------------------------------------------------------------------
@@ -197,6 +199,40 @@ def project_list(request):
         "money": money, "yi": yi,
     }
     return render_page(request, "projects/list.html", context, tables, filename="项目")
+
+
+@status_page
+def land_list(request):
+    """土地供应: the year's land supplies, of one use with `?use=`, the rows behind the overview's 土地供应
+    figures (its count and its hectares, `data-total` and `data-sum`)."""
+    year = page_year(request)
+    use = request.GET.get("use") if request.GET.get("use") in LandUse.values else None
+    rows = selectors.land_supplied(year=year, user=request.user, use=use)
+    totals = rows.aggregate(count=Count("pk"), hectares=Sum("hectares"))
+    rows = rows.select_related("district", "project").order_by("supply_date", "parcel_code")
+    page = paginate(request, rows, count=totals["count"])
+
+    def row(land):
+        project = Link(land.project.name, land.project.get_absolute_url()) if land.project else "—"
+        return [land.parcel_code, land.district.name, land.get_use_display(), land.hectares, land.supply_date,
+                land.contract_start_date, land.transferee, project]
+
+    title = f"{year}年土地供应" + (f"（{LandUse(use).label}）" if use else "")
+    table = Table(
+        "land", title, [
+            Column("地块编号", width=18), Column("属地"), Column("用途"), Column("面积（公顷）", "num", key="hectares"),
+            Column("供地日期", "date"), Column("合同约定开工", "date"), Column("受让单位", width=24),
+            Column("项目", width=30),
+        ], [row(land) for land in page.object_list], export_rows=(row(land) for land in rows.iterator()),
+        page=page, total=totals["count"], unit="宗",
+        footer=["合计", f"{totals['count']:,}宗", "", totals["hectares"] or Decimal("0"), "", "", "", ""],
+    )
+    context = {
+        "nav": "overview", "year": year, "years": year_choices(request, year), "as_of": selectors.as_of(year),
+        "use": use, "uses": LandUse.choices, "title": title,
+        "page_query": query_with(request, page=None, format=None, table=None, print=None),
+    }
+    return render_page(request, "projects/land.html", context, [table], filename="土地供应")
 
 
 # --- the map (挂图作战) ------------------------------------------------------------------------------------
