@@ -58,7 +58,7 @@ class LedgerEntryViewSet(ScopedUpdateViewSet):
 class ProgressNoteViewSet(ScopedAppendViewSet):
     """推进记录: a log; notes are added, never edited or deleted."""
 
-    queryset = ProgressNote.objects.select_related("author").order_by("entry", "on", "pk")
+    queryset = ProgressNote.objects.select_related("author__profile").order_by("entry", "on", "pk")
     serializer_class = ProgressNoteSerializer
     filterset_fields = ["entry"]
 

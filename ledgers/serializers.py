@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from config.api.base import ScopedModelSerializer
+from config.api.base import ScopedModelSerializer, StrictCharField
 from projects.models import Project
 
 from .lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
@@ -18,7 +18,8 @@ from .models import (
 
 
 class ProgressNoteSerializer(ScopedModelSerializer):
-    author_name = serializers.CharField(source="author.username", read_only=True, default=None, allow_null=True)
+    # The author's 姓名 (config.people), never the login.
+    author_name = serializers.CharField(source="author", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = ProgressNote
@@ -93,17 +94,17 @@ class ProblemSerializer(ScopedModelSerializer):
 
 
 class CloseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, help_text="销号原因（如调出计划）")
+    reason = StrictCharField(max_length=200, help_text="销号原因（如调出计划）")
     on = serializers.DateField(required=False, help_text="销号日期，默认今天")
 
 
 class SolveSerializer(serializers.Serializer):
-    resolution = serializers.CharField(help_text="办理结果")
+    resolution = StrictCharField(help_text="办理结果")
     on = serializers.DateField(required=False, help_text="解决日期，默认今天")
 
 
 class EscalateSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, help_text="升级原因")
+    reason = StrictCharField(max_length=200, help_text="升级原因")
     new_deadline = serializers.DateField(help_text="新的办理时限")
 
 

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.base import ReasonSerializer, RowIdField, ScopedViewSet, transition_action
+from config.api.base import ReasonSerializer, RowIdField, ScopedViewSet, StrictCharField, transition_action
 
 from . import map as project_map
 from . import services
@@ -48,7 +48,7 @@ class BulkIdsSerializer(serializers.Serializer):
 
 
 class BulkReturnSerializer(BulkIdsSerializer):
-    reason = serializers.CharField(max_length=200)
+    reason = StrictCharField(max_length=200)
 
 
 class BulkRefusalSerializer(serializers.Serializer):

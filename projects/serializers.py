@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from config.api.base import ChoiceLabelField, ScopedModelSerializer
+from config.api.base import ChoiceLabelField, ScopedModelSerializer, StrictCharField
 
 from .models import (
     AnnualPlanEntry,
@@ -116,4 +116,4 @@ class CompleteSerializer(serializers.Serializer):
 
 class RegisterSerializer(serializers.Serializer):
     on = serializers.DateField(help_text="入库日期")
-    stats_code = serializers.CharField(max_length=30, help_text="统计编码")
+    stats_code = StrictCharField(max_length=30, help_text="统计编码")

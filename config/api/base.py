@@ -78,6 +78,16 @@ class NumberIntegerField(serializers.IntegerField):
         return super().to_internal_value(_normalised_number(data))
 
 
+class StrictCharField(serializers.CharField):
+    """Text given as text: a JSON number or boolean where text is due is a 400 ("不是有效的字符串"), not
+    silently stored as "0" (DRF's CharField turns any scalar into a string; the schema says string)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ScopedModelSerializer(serializers.ModelSerializer):
     """A ModelSerializer that scopes foreign keys, runs the model's validation and checks the version."""
 
@@ -89,6 +99,8 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         models.PositiveSmallIntegerField: NumberIntegerField,
         models.SmallIntegerField: NumberIntegerField,
         models.BigIntegerField: NumberIntegerField,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
     }
 
     version = serializers.IntegerField(
@@ -197,7 +209,7 @@ class OnSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, help_text="原因（写入历史记录）。")
+    reason = StrictCharField(max_length=200, help_text="原因（写入历史记录）。")
 
 
 class EmptySerializer(serializers.Serializer):

@@ -106,3 +106,11 @@ def test_minus_zero_is_stored_as_zero_and_full_width_digits_are_read(api, clerk,
 
 def started(project, clerk):
     return services.project_start(project=project, on=datetime.date(2021, 4, 1), by=clerk)
+
+
+@pytest.mark.parametrize("value", [0, 12.5, True])
+def test_a_number_where_text_is_due_is_a_400_not_stored_as_text(api, supervisor, value):
+    response = api(supervisor).post("/api/districts/", {"name": value, "kind": "city"}, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+    reason = api(supervisor).post("/api/monthly-reports/bulk-return/", {"ids": [1], "reason": value}, format="json")
+    assert reason.status_code == 400 and "reason" in reason.json()

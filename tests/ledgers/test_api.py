@@ -10,6 +10,7 @@ from config.scoping import SYSTEM
 from ledgers import services
 from ledgers.choices import EntryStatus, LedgerKind, ProblemStatus
 from ledgers.models import LedgerEntry, StartCondition
+from projects.models import UserProfile
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -47,6 +48,9 @@ def test_a_note_moves_the_entry_on_and_manual_closing_needs_a_supervisor(api, cl
     mine = entries[0]
     note = api(clerk).post("/api/progress-notes/", {"entry": mine.pk, "on": "2021-06-02", "text": "已协调规自局"})
     assert note.status_code == 201 and note.json()["author"] == clerk.pk
+    UserProfile.objects.filter(user=clerk).update(name="李娜")
+    listed = api(supervisor).get(f"/api/progress-notes/?entry={mine.pk}").json()["results"]
+    assert [n["author_name"] for n in listed] == ["李娜"]  # the author's 姓名, never the login
     assert LedgerEntry.objects.get(pk=mine.pk).status == EntryStatus.IN_PROGRESS
     assert api(clerk).post(f"/api/ledger-entries/{mine.pk}/close/", {"reason": "调出计划"}).status_code == 403
     closed = api(supervisor).post(f"/api/ledger-entries/{mine.pk}/close/", {"reason": "调出计划"})
