@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import uuid
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -57,3 +58,12 @@ def s3_bucket(s3_endpoint) -> dict:
         "env": {"MEDIA_S3_BUCKET": name, "MEDIA_S3_ENDPOINT_URL": s3_endpoint, "MEDIA_S3_ACCESS_KEY": S3_KEYS["access_key"],
                 "MEDIA_S3_SECRET_KEY": S3_KEYS["secret_key"], "MEDIA_S3_REGION": S3_KEYS["region_name"]},
     }
+
+
+def postgres_url(settings_dict: dict, name: str | None = None) -> str:
+    """A DATABASE_URL for the PostgreSQL server of `settings_dict` (Django's), to database `name` (its own)."""
+    login = quote(settings_dict["USER"] or "", safe="")
+    if settings_dict["PASSWORD"]:
+        login += ":" + quote(settings_dict["PASSWORD"], safe="")
+    where = quote(settings_dict["HOST"] or "", safe="") + (f":{settings_dict['PORT']}" if settings_dict["PORT"] else "")
+    return f"postgres://{login}@{where}/{name or settings_dict['NAME']}"
