@@ -65,6 +65,20 @@ def test_an_import_preview_waits_in_the_bucket_and_is_removed_once_confirmed(in_
     assert Project.objects.filter(code="2101-220104-04-01-900001", district=chaoyang).exists()
     assert in_bucket["names"]() == []
 
+    again = client.post("/admin/projects/project/process_import/", confirm, follow=True)  # a double click
+    assert "导入文件已不存在（可能已确认导入），请重新上传文件预览。" in again.content.decode()
+    assert Project.objects.count() == 1
+
+
+def test_a_confirm_naming_another_file_than_a_waiting_import_is_refused(in_bucket, clerk, login):
+    in_bucket["client"].put_object(Bucket=in_bucket["name"], Key="bonds/2022/someone-elses.pdf", Body=PDF)
+    client = login(clerk)
+    for name in ["../bonds/2022/someone-elses.pdf", "bonds/2022/someone-elses.pdf", ""]:
+        refused = client.post("/admin/projects/project/process_import/", {
+            "import_file_name": name, "original_file_name": "x.xlsx", "format": 0, "resource": 0}, follow=True)
+        assert "导入文件无效，请重新上传文件预览。" in refused.content.decode()
+    assert in_bucket["names"]() == ["bonds/2022/someone-elses.pdf"]  # read by no one, deleted by no one
+
 
 def test_healthz_reports_storage_when_the_bucket_cannot_be_written(in_bucket, client):
     assert client.get("/healthz").status_code == 200
