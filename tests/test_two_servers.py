@@ -48,6 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Two-servers-2021"
 REDIS_URL = os.environ.get("KP_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 SKIPPED = "正在其他服务器或进程中运行，本次未执行"
+READY_SET_GO = ("import sys, django; django.setup(); from django.core.management import call_command; "
+                "sys.stdin.readline(); call_command(sys.argv[1], skip_checks=True)")
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -112,9 +114,10 @@ class Server:
         self.name, self.port = name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.media = tmp_path / f"media-{name}"
-        self.env = {**env, "DJANGO_MEDIA_ROOT": str(self.media)}
+        self.env = {**env, "DJANGO_MEDIA_ROOT": str(self.media), "DJANGO_SETTINGS_MODULE": "config.settings"}
         self.log = tmp_path / f"server-{name}.log"
         self.process = None
+        self.jobs: list[Job] = []
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -133,12 +136,18 @@ class Server:
             time.sleep(0.1)
         raise AssertionError(f"server {self.name} not healthy in time:\n{self.log.read_text()[-3000:]}")
 
-    def command(self, *args: str) -> subprocess.Popen:
-        """A management command run on this server (its environment)."""
-        return subprocess.Popen([sys.executable, "manage.py", *args, "--skip-checks"], cwd=ROOT, env=self.env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def command(self, name: str) -> Job:
+        """Management command `name`, run on this server (its environment) once `Job.go()` is called."""
+        job = Job(subprocess.Popen([sys.executable, "-c", READY_SET_GO, name], cwd=ROOT, env=self.env, text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        self.jobs.append(job)
+        return job
 
     def stop(self) -> None:
+        for job in self.jobs:  # a test that failed half-way leaves some waiting for their start
+            if job.process.poll() is None:
+                job.process.kill()
+                job.process.wait()
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -148,10 +157,22 @@ class Server:
                 self.process.wait()
 
 
-def finished(process: subprocess.Popen) -> str:
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 0, f"{process.args}:\n{out}\n{err}"
-    return out
+class Job:
+    """A command's process that has loaded Django and waits for its start: jobs are started "at the same moment"
+    by their go(), not by when each process got through its imports."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+
+    def go(self) -> Job:
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        return self
+
+    def output(self) -> str:
+        out, err = self.process.communicate(timeout=120)
+        assert self.process.returncode == 0, f"{self.process.args}:\n{out}\n{err}"
+        return out
 
 
 @pytest.fixture
@@ -194,6 +215,9 @@ def log_in(server: Server, username: str, password: str = PASSWORD, session=None
 
 def test_two_servers_over_one_database_behave_as_one_system(servers, world, s3_bucket, hook):  # noqa: F811
     a, b = servers
+    # The jobs' processes load Django while the first checks run; each job starts when told to.
+    sync = [a.command("sync_ledgers"), b.command("sync_ledgers")]
+    digests = [a.command("send_digests"), b.command("send_digests")]
     clerk, _ = log_in(a, world["clerk"].username)
 
     # --- a session made on A works on B -------------------------------------------------------------------------
@@ -233,14 +257,14 @@ def test_two_servers_over_one_database_behave_as_one_system(servers, world, s3_b
     assert [p["code"] for p in listed.json()["results"]] == [code]
 
     # --- jobs started on both servers run once --------------------------------------------------------------------
-    outs = [finished(p) for p in [a.command("sync_ledgers"), b.command("sync_ledgers")]]
+    outs = [job.output() for job in [sync[0].go(), sync[1].go()]]  # both at once
     assert sum(out.count(f"列入  已开工未入库  {world['project'].code}") for out in outs) == 1, outs
 
-    on_a = a.command("send_digests")
-    assert hook.hit.wait(60), on_a.communicate()  # A's run is under way, holding the job
-    assert SKIPPED in finished(b.command("send_digests"))
+    digests[0].go()
+    assert hook.hit.wait(60), digests[0].output()  # A's run is under way, holding the job
+    assert SKIPPED in digests[1].go().output()  # B's, started meanwhile, does nothing
     hook.release.set()
-    assert "群机器人 朝阳区项目群：已送达" in finished(on_a)
+    assert "群机器人 朝阳区项目群：已送达" in digests[0].output()
     assert len(hook.bodies) == 1 and "朝阳区每日待办" in json.loads(hook.bodies[0])["markdown"]["content"]
 
     # --- a logout on B ends the session on A too ------------------------------------------------------------------
@@ -250,7 +274,8 @@ def test_two_servers_over_one_database_behave_as_one_system(servers, world, s3_b
 
     # --- failed logins on A lock the account out on B ------------------------------------------------------------
     supervisor = world["supervisor"].username
-    attempts = [log_in(a, supervisor, "wrong password")[1] for _ in range(3)]
+    failing = requests.Session()
+    attempts = [log_in(a, supervisor, "wrong password", session=failing)[1] for _ in range(3)]
     assert attempts[:2] == [200, 200]  # the form again, with its error
     session, status = log_in(b, supervisor)  # the right password, on the other server
     assert status == 429 and session.get(f"{b.url}/admin/", allow_redirects=False).status_code == 302
