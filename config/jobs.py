@@ -44,23 +44,23 @@ def _holder() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def _claim_row(name: str, holder: str, using: str) -> bool:
-    rows = JobLock.objects.using(using)
-    now = timezone.now()
+def _insert_row(rows, name: str, holder: str, now) -> bool:
     try:
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=rows.db):
             rows.create(name=name, holder=holder, started_at=now)
         return True
     except IntegrityError:
-        pass
+        return False
+
+
+def _claim_row(name: str, holder: str, using: str) -> bool:
+    rows = JobLock.objects.using(using)
+    now = timezone.now()
+    if _insert_row(rows, name, holder, now):
+        return True
     started = rows.filter(name=name).values_list("started_at", flat=True).first()
-    if started is None:  # the holder finished in between: one more try, with the same rules
-        try:
-            with transaction.atomic(using=using):
-                rows.create(name=name, holder=holder, started_at=now)
-            return True
-        except IntegrityError:
-            return False
+    if started is None:  # the holder finished in between: one more try
+        return _insert_row(rows, name, holder, now)
     if started > now - datetime.timedelta(seconds=settings.JOB_LOCK_STALE_SECONDS):
         return False
     # Compare-and-set: of the claimants that find the same stale row, only one moves its start time.
