@@ -1,4 +1,4 @@
-"""The kit's own rows: notifications (通知), one per recipient per event.
+"""The kit's own rows: notifications (通知), one per recipient per event; the lock rows of running jobs.
 
 A notification belongs to one user and only that user reads it; it names the row it concerns by a type and
 an id (`object_type`, `object_id`) and links to the place where the work is done. Apps create them after
@@ -41,3 +41,18 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class JobLock(models.Model):
+    """A job running now, so that the same job started on another server at the same moment does not run too
+    (config.jobs). Used where the database has no advisory locks (SQLite); PostgreSQL uses those instead."""
+
+    name = models.CharField("任务", max_length=60, primary_key=True)
+    holder = models.CharField("运行者", max_length=120, help_text="服务器名:进程号:随机标识")
+    started_at = models.DateTimeField("开始时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "运行中的任务"
+
+    def __str__(self) -> str:
+        return self.name

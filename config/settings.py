@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that nothing else runs for the load balancer's poll: no login, axes, redirect (config.health).
+    "config.health.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,6 +125,9 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Failures are counted in the database, which every server shares: a lockout earned on one server holds on the
+# others, and survives a restart of the cache (axes' cache handler would lose it with Redis).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 LOGIN_REDIRECT_URL = "/"
 
@@ -138,8 +143,38 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploads (and Excel files between preview and confirm) go to MEDIA_ROOT, or, with MEDIA_S3_BUCKET set, to
+# S3-compatible object storage (政务云对象存储) that every server shares (config/storage.py). Either way they
+# are served only through /media/ with the login and row-scope checks (config/storage.py).
+
+
+def s3_media_storage(*, bucket: str, endpoint_url: str | None, access_key: str | None, secret_key: str | None,
+                     region_name: str | None, location: str = "", addressing_style: str = "path") -> dict:
+    """STORAGES["default"] in S3-compatible object storage (config.s3.MediaS3Storage)."""
+    return {
+        "BACKEND": "config.s3.MediaS3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket, "endpoint_url": endpoint_url, "access_key": access_key, "secret_key": secret_key,
+            "region_name": region_name, "location": location, "addressing_style": addressing_style,
+            "default_acl": None,  # private: the bucket's own policy, never public-read
+            # Names are fresh uuids (config.uploads): no HEAD request per save to find a free one.
+            "file_overwrite": True,
+        },
+    }
+
+
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+MEDIA_STORAGE = s3_media_storage(
+    bucket=MEDIA_S3_BUCKET,
+    endpoint_url=env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,  # unset: Amazon's own
+    access_key=env.str("MEDIA_S3_ACCESS_KEY", default="") or None,  # unset: boto3's own lookup (AWS_* and files)
+    secret_key=env.str("MEDIA_S3_SECRET_KEY", default="") or None,
+    region_name=env.str("MEDIA_S3_REGION", default="") or None,
+    location=env.str("MEDIA_S3_PREFIX", default=""),  # a folder in the bucket, e.g. "keyprojects"
+    addressing_style=env.str("MEDIA_S3_ADDRESSING_STYLE", default="path"),  # 政务云 object storage mostly needs path
+) if MEDIA_S3_BUCKET else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -160,9 +195,9 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
-# Django's database sessions; with a cache shared by every process (CACHE_URL, e.g. redis://127.0.0.1:6379/1
-# with the redis package installed) they are read from the cache first. A per-process cache would let one
-# process read a session another has ended, so without CACHE_URL the cache is not used for sessions.
+# Django's database sessions, which every server shares; with a cache shared by every process (CACHE_URL, e.g.
+# redis://127.0.0.1:6379/1) they are read from the cache first. A per-process cache would let one process read
+# a session another has ended, so without CACHE_URL the cache is not used for sessions.
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -210,6 +245,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.base.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# API rate limit per user (token or session), e.g. "600/minute"; unset: none. Counted in the cache: with
+# CACHE_URL (Redis) one count for every server, else each process counts alone. Off by default because the
+# load harness (bench/) drives the API far past any per-person rate on purpose.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="")
+if API_RATE_LIMIT:
+    REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["rest_framework.throttling.UserRateThrottle"]
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": API_RATE_LIMIT}
 SPECTACULAR_SETTINGS = {
     "TITLE": "长春市重点项目推进管理系统 API",
     "DESCRIPTION": "项目台账、推进台账与专项债券。金额单位均为万元。修改须提交读取到的 version，过期返回 409。",
@@ -276,3 +318,7 @@ NOTIFY_WEBHOOK_TRIES = env.int("NOTIFY_WEBHOOK_TRIES", default=3)
 NOTIFY_WEBHOOK_BACKOFF_SECONDS = env.float("NOTIFY_WEBHOOK_BACKOFF_SECONDS", default=2.0)
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
 NOTIFY_WEBHOOK_CA_FILE = env.str("NOTIFY_WEBHOOK_CA_FILE", default="")  # extra CA bundle (tests: a local receiver)
+
+# Jobs run once however many servers start them (config.jobs). On SQLite a lock row left by a job that died is
+# taken over after this many seconds (PostgreSQL's advisory locks end with the job's connection).
+JOB_LOCK_STALE_SECONDS = env.int("JOB_LOCK_STALE_SECONDS", default=6 * 3600)

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from config import backup
+from tests.servers import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,15 +35,13 @@ def throwaway_databases(tmp_path: Path):
     db = settings.DATABASES["default"]
     server = {"host": db["HOST"] or None, "port": db["PORT"] or None, "user": db["USER"] or None,
               "password": db["PASSWORD"] or None}
-    login = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
-    where = quote(db["HOST"] or "", safe="") + (f":{db['PORT']}" if db["PORT"] else "")
     names = [f"kp_backup_src_{os.getpid()}", f"kp_backup_dst_{os.getpid()}"]
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         for name in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield tuple(f"postgres://{login}@{where}/{name}" for name in names)
+            yield tuple(postgres_url(db, name) for name in names)
         finally:
             for name in names:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import functools
 import os
+import re
 import tempfile
 
 from django import forms
@@ -27,6 +28,10 @@ from config.scoping import is_supervisor
 
 from .files import ExcelFileError, check_size, check_xlsx
 from .tables import export_file, template_file
+
+
+# The name under which import-export's MediaStorage keeps a file between preview and confirm (uuid4().hex).
+WAITING_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 @functools.cache
@@ -148,6 +153,22 @@ class ExcelAdminMixin(ImportExportMixin):
             # Refused at the preview: the stored copy will never be confirmed.
             self.get_tmp_storage_class()(name=stored, **self.get_tmp_storage_class_kwargs()).remove()
         return response
+
+    def process_import(self, request, **kwargs):
+        """The confirm step, on whichever server it lands: the waiting file is named by the preview
+        (`<uuid hex>`, anything else is refused before storage is asked: no `../` into other uploads), and a
+        file that is gone (confirmed already, by a double click or on another server) is a message, not a 500."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        info = self.opts.app_label, self.opts.model_name
+        if request.method == "POST" and not WAITING_NAME.fullmatch(request.POST.get("import_file_name", "")):
+            messages.error(request, "导入文件无效，请重新上传文件预览。")
+            return HttpResponseRedirect(reverse("admin:%s_%s_import" % info))
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:
+            messages.error(request, "导入文件已不存在（可能已确认导入），请重新上传文件预览。")
+            return HttpResponseRedirect(reverse("admin:%s_%s_import" % info))
 
     def process_result(self, result, request):
         problems = getattr(result, "problems", [])

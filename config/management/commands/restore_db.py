@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config import storage
 from config.backup import BackupError, database_restore
 
 
@@ -26,4 +27,4 @@ class Command(BaseCommand):
             database_restore(path=file, force=force)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"已从 {file} 恢复数据库。上传的文件（MEDIA_ROOT）须另行恢复。")
+        self.stdout.write(f"已从 {file} 恢复数据库。上传的文件（{storage.where()}）须另行恢复。")

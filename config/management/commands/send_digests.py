@@ -1,11 +1,10 @@
 import datetime
 
-from django.core.management.base import BaseCommand
-
 from config.digest import digests_send
+from config.jobs import SingleRunCommand
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = ("每日提醒：各单位和属地的红黄灯事项邮件、每人的未读通知和待办数量邮件、各群机器人的待办汇总。"
             "每个邮箱、每个群每天至多一次（重复运行或多台服务器同时运行也是如此）。")
 

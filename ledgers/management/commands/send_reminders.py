@@ -1,11 +1,10 @@
 import datetime
 
-from django.core.management.base import BaseCommand
-
+from config.jobs import SingleRunCommand
 from ledgers.services import reminders_send
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "向各责任单位和属地发送逾期（红灯）及临期（黄灯）事项提醒，每个邮箱每天至多一封，并输出发送情况。"
 
     def add_arguments(self, parser):

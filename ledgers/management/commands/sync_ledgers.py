@@ -1,13 +1,12 @@
 import datetime
 
-from django.core.management.base import BaseCommand
-
+from config.jobs import SingleRunCommand
 from config.scoping import SYSTEM
 from ledgers.choices import LedgerKind
 from ledgers.services import ledgers_sync
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "同步推进台账（动态销号）：列入符合条件的项目，销号不再符合条件的条目，并输出本次变动。可重复执行。"
 
     def add_arguments(self, parser):
