@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test migrate check clean bench
+.PHONY: install demo test migrate check clean bench load
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: install
 # smoke run (one pair per measure, proves the harness runs): BENCH_ARGS="--projects 1000 --smoke".
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The load harness (bench/load.py, bench/README.md): gunicorn with 4 workers on the PostgreSQL bench databases
+# of 1,000 and 100,000 projects, 1 and 8 users per page; fails when a target is missed. Needs DATABASE_URL
+# (the PostgreSQL server). CI's run: make load LOAD_ARGS=--ci.
+load: install
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 check: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -2,7 +2,8 @@
 
 - SQLite: `bench/.data/bench-<projects>.sqlite3` (gitignored), reused while its size and schema match.
 - PostgreSQL (`--backend postgresql`, DATABASE_URL set): database `kp_bench_<projects>` on the same server
-  as DATABASE_URL, created when missing.
+  as DATABASE_URL, created when missing (`BENCH_DB_PREFIX` replaces `kp_bench`, so that two branches with
+  different migrations on one server keep their own bench databases).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def bench_url(backend: str, projects: int) -> str:
     if not source.startswith(("postgres://", "postgresql://", "pgsql://")):
         raise SystemExit("PostgreSQL benchmark needs DATABASE_URL=postgres://… (the server to create the bench DB on)")
     parts = urlsplit(source)
-    return urlunsplit(parts._replace(path=f"/kp_bench_{projects}"))
+    prefix = os.environ.get("BENCH_DB_PREFIX", "kp_bench")
+    return urlunsplit(parts._replace(path=f"/{prefix}_{projects}"))
 
 
 def _pg_admin(url: str, sql: str) -> None:

@@ -6,12 +6,22 @@ except ledgers → projects and bonds → projects.
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
 from decimal import Decimal
+from types import SimpleNamespace
 
 from bonds import selectors as bond_selectors
+from bonds.models import Allocation
 from ledgers import selectors as ledger_selectors
+from ledgers.choices import EntryStatus, LedgerKind
+from ledgers.lights import LEDGER_ENTRY_LIGHT
+from ledgers.models import LedgerEntry
 from projects import selectors as project_selectors
-from projects.selectors import as_of
+from projects.choices import TIER_FLOORS_WAN, LandUse, PlanKind, ReportStatus, Stage
+from projects.lights import BEHIND_SCHEDULE_LIGHT
+from projects.models import AnnualPlanEntry, LandSupply, MonthlyReport, Project
+from projects.selectors import PROGRESS_FIGURES, REPORTED_TIERS, as_of
 
 
 def figures(*, year: int, user) -> dict[str, object]:
@@ -31,3 +41,137 @@ def plain(value):
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value.normalize())
     return value
+
+
+
+# --- check_figures: what the pages show against the raw rows, the slow way (issue 19) ------------------------
+
+CHECKED = (*PROGRESS_FIGURES, "start_rate_pct", "completion_pct")
+
+
+def shown(*, year: int, user) -> dict[str, object]:
+    """The figures the status pages show `user` for `year`, computed as the pages compute them: the projects
+    page's progress by district, by industry and in total (from the districts' cells where the page reads
+    them), the overview's tiers, 入库 and land, the ledgers' totals and the bonds issued."""
+    cached = project_selectors.year_progress(year=year, user=user)
+    if cached is None:
+        projects = project_selectors.of_year(Project.objects.for_user(user), year=year)
+        cached = (project_selectors.progress_by(projects, year=year, field="district"),
+                  project_selectors.progress_by(projects, year=year, field="industry"))
+    by_district, by_industry = cached
+    totals = project_selectors.progress_totals(by_district, year=year)
+    headline = project_selectors.headline(year=year, user=user)
+    ledgers = ledger_selectors.ledger_totals(year=year, user=user)
+    return plain({
+        "projects_page": {
+            "districts": {str(g["key"]): {k: g[k] for k in CHECKED} for g in by_district},
+            "industries": {str(g["key"]): {k: g[k] for k in CHECKED} for g in by_industry},
+            "totals": {**{k: totals[k] for k in CHECKED if k not in ("red", "yellow", "green")}, **totals["lights"]},
+        },
+        "overview": {"tiers": headline["projects"], "registered": headline["registered"],
+                     "land_ha": headline["land_ha"]},
+        "ledgers": {kind: {k: t[k] for k in ("total", "closed", "overdue")} for kind, t in ledgers.items()},
+        "bonds": bond_selectors.issued_in(years=[year], user=user)[year],
+    })
+
+
+def _built(p: dict, year: int) -> bool:
+    return (p["actual_start"] is not None and p["actual_start"] <= datetime.date(year, 12, 31)
+            and (p["actual_completion"] is None or p["actual_completion"] >= datetime.date(year, 1, 1))
+            and p["stage"] != Stage.CANCELLED)
+
+
+def _pct(part, whole) -> Decimal | None:
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else None
+
+
+def recomputed(*, year: int, user) -> dict[str, object]:
+    """The same figures as `shown`, from the raw rows the user may see, one row at a time in Python: no
+    aggregate, no cell and no selector of the pages is used, only the definitions (DOMAIN.md) and the lights'
+    declarations (evaluated on each row)."""
+    day, first = as_of(year), datetime.date(year, 1, 1)
+    projects = list(Project.objects.for_user(user).values(
+        "pk", "district_id", "industry", "total_investment", "actual_start", "actual_completion", "stage",
+        "registered_on"))
+    plans = {r["project_id"]: r for r in AnnualPlanEntry.objects.for_user(user).filter(year=year)
+             .values("project_id", "kind", "planned_investment")}
+    done: dict[int, Decimal] = defaultdict(Decimal)
+    pending: dict[int, Decimal] = defaultdict(Decimal)
+    for pk, status, amount in (MonthlyReport.objects.for_user(user).filter(year=year, month__lte=day.month)
+                               .values_list("project_id", "status", "amount").iterator()):
+        if status == ReportStatus.APPROVED:
+            done[pk] += amount
+        elif status == ReportStatus.SUBMITTED:
+            pending[pk] += amount
+
+    groups: dict[str, dict[str, dict[str, object]]] = {"districts": {}, "industries": {}, "totals": {}}
+    for p in projects:
+        plan = plans.get(p["pk"])
+        if plan is None and not _built(p, year):
+            continue
+        planned = plan is not None and plan["kind"] == PlanKind.NEW_START
+        plan_wan = plan["planned_investment"] if plan else Decimal("0")
+        light = BEHIND_SCHEDULE_LIGHT.value(SimpleNamespace(plan_investment=plan_wan, completed=done[p["pk"]]), day)
+        row = {"projects": 1, "investment_wan": p["total_investment"], "planned_new": int(planned),
+               "started_new": int(planned and p["actual_start"] is not None and p["actual_start"] <= day),
+               "plan_investment_wan": plan_wan, "completed_wan": done[p["pk"]], "pending_wan": pending[p["pk"]],
+               "red": int(light == "red"), "yellow": int(light == "yellow"), "green": int(light == "green")}
+        for section, key in (("districts", str(p["district_id"])), ("industries", p["industry"]), ("totals", None)):
+            into = groups[section] if key is None else groups[section].setdefault(key, {})
+            for name, value in row.items():
+                into[name] = into.get(name, 0) + value
+    for into in [*groups["districts"].values(), *groups["industries"].values(), groups["totals"]]:
+        for name in PROGRESS_FIGURES:
+            into.setdefault(name, 0)
+        into["start_rate_pct"] = _pct(into["started_new"], into["planned_new"])
+        into["completion_pct"] = _pct(into["completed_wan"], into["plan_investment_wan"])
+
+    tiers = {}
+    for tier in REPORTED_TIERS:
+        big = [p for p in projects if p["total_investment"] >= TIER_FLOORS_WAN[tier]]
+        now = [p for p in big if _built(p, year)]
+        tiers[str(tier)] = {"count": len(now), "change": len(now) - sum(1 for p in big if _built(p, year - 1)),
+                            "investment_wan": sum((p["total_investment"] for p in now), Decimal("0"))}
+    registered = sum(1 for p in projects if p["total_investment"] >= TIER_FLOORS_WAN[REPORTED_TIERS[0]]
+                     and p["registered_on"] is not None and first <= p["registered_on"] <= day)
+    land = dict.fromkeys(LandUse.values, Decimal("0"))
+    for use, hectares, on in LandSupply.objects.for_user(user).values_list("use", "hectares", "supply_date"):
+        if first <= on <= day:
+            land[use] += hectares
+
+    ledgers = {kind: {"total": 0, "closed": 0, "overdue": 0} for kind in LedgerKind.values}
+    for entry in LedgerEntry.objects.for_user(user).only("kind", "since", "status", "opened_on", "closed_on"):
+        if entry.opened_on > day or (entry.closed_on is not None and entry.closed_on < first):
+            continue
+        closed = entry.status == EntryStatus.CLOSED and entry.closed_on <= day
+        counts = ledgers[entry.kind]
+        counts["total"] += 1
+        counts["closed"] += int(closed)
+        counts["overdue"] += int(not closed and LEDGER_ENTRY_LIGHT.value(entry, day, finished=False) == "red")
+
+    issued, amount = set(), Decimal("0")
+    for bond_project_id, value, on in (Allocation.objects.for_user(user)
+                                       .values_list("bond_project_id", "amount", "issue__issue_date")):
+        if first <= on <= day:
+            issued.add(bond_project_id)
+            amount += value
+    return plain({
+        "projects_page": groups,
+        "overview": {"tiers": tiers, "registered": registered,
+                     "land_ha": {"industrial": land[LandUse.INDUSTRIAL], "commercial": land[LandUse.COMMERCIAL],
+                                 "other": land[LandUse.OTHER]}},
+        "ledgers": ledgers,
+        "bonds": {"projects": len(issued), "amount_wan": amount.quantize(Decimal("0.01"))},
+    })
+
+
+def differences(shown_figures, expected, path: str = "") -> list[str]:
+    """Every place where the two figure trees differ, as "path: shown … , from the rows …" lines."""
+    if isinstance(shown_figures, dict) and isinstance(expected, dict):
+        found = []
+        for key in sorted(set(shown_figures) | set(expected), key=str):
+            found += differences(shown_figures.get(key), expected.get(key), f"{path}/{key}")
+        return found
+    if shown_figures != expected:
+        return [f"{path}: 页面 {shown_figures!r}，原始数据 {expected!r}"]
+    return []

@@ -69,9 +69,8 @@ def project_detail(request, code: str):
              b.spent, b.light] for b in bonds]),
     ]
     in_list = f"{reverse('projects:list')}?year={year}&q={project.code}"  # the register's list of this one project
-    completed = monthly["rows"][-1]["cumulative"] if monthly["rows"] else Decimal("0")
     context = {
-        "in_list": in_list, "completed": completed,
+        "in_list": in_list, "completed": monthly["completed_wan"], "pending": monthly["pending_wan"],
         "nav": "projects", "year": year, "years": year_choices(request, year), "as_of": on, "project": project,
         "monthly": monthly, "timeline": timeline, "geo_static": geo.BOUNDARY_STATIC,
         "admin_url": reverse("admin:projects_project_change", args=[project.pk]),

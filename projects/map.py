@@ -126,14 +126,20 @@ def points(rows, *, year: int, bbox: tuple[float, float, float, float] | None = 
     return {"type": "FeatureCollection", "aggregated": True, "total": total, "features": features}
 
 
-def district_figures(projects, *, year: int, user, query: str = "") -> dict[str, dict]:
+def district_figures(projects, *, year: int, user, query: str = "", unfiltered: bool = False) -> dict[str, dict]:
     """The choropleth's figures per boundary (南关区 … 公主岭市, and 市直): projects 在建, total investment,
     开工率 and red lights of `projects` (the year's, scoped and filtered), zones added to their hosts. Every
     district the user may see has a row (zeros without projects), so each of its boundaries opens its list;
-    `query` (the page's filters the list understands) rides along on the list's url."""
-    groups = {g["key"]: g for g in selectors.progress_by(projects, year=year, field="district")}
-    built = dict(projects.filter(selectors.built_in_q(year)).order_by().values("district_id")
-                 .annotate(n=Count("pk")).values_list("district_id", "n"))
+    `query` (the page's filters the list understands) rides along on the list's url. `unfiltered`: `projects`
+    are all the user's projects of the year, whose figures the districts' cells hold (when the user's scope
+    is one they serve)."""
+    cached = selectors.year_progress(year=year, user=user) if unfiltered else None
+    built = selectors.year_building(year=year, user=user) if cached is not None else None
+    if cached is None or built is None:
+        cached = (selectors.progress_by(projects, year=year, field="district"), [])
+        built = dict(projects.filter(selectors.built_in_q(year)).order_by().values("district_id")
+                     .annotate(n=Count("pk")).values_list("district_id", "n"))
+    groups = {g["key"]: g for g in cached[0]}
     result: dict[str, dict] = {}
     for d in District.objects.for_user(user).select_related("host").order_by("sort_order", "name"):
         boundary = boundary_of(d.kind, d.name, d.host.name if d.host_id else None)

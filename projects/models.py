@@ -558,7 +558,12 @@ class MonthlyReport(StateModel):
             models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="report_month_range"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="report_amount_not_negative"),
         ]
-        indexes = [models.Index(fields=["year", "month"])]
+        indexes = [
+            models.Index(fields=["year", "month"]),
+            # The 待办 counts of every page's header look for reports still in review or sent back: a few
+            # hundred among a province's millions, which without this index every page scanned (issue 19).
+            models.Index(fields=["status", "project"], condition=~Q(status="approved"), name="report_not_approved"),
+        ]
         permissions = [
             ("submit_monthlyreport", "报送月报"),
             ("approve_monthlyreport", "审核月报"),
@@ -873,3 +878,39 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} 第{self.attempt}次 {'成功' if self.ok else '失败'}"
+
+
+# --- figures kept per district and year (issue 19) -----------------------------------------------------------
+
+
+class DistrictDataVersion(models.Model):
+    """A counter per district that database triggers raise in the same transaction as every insert, update or
+    delete of the district's projects, plan entries and monthly reports (migration `figures_per_district`),
+    whatever wrote them: a service, the admin, a bulk import, a migration or a restore. A `FigureCell`
+    computed at another counter is stale. A plain integer, not a key: a trigger must never fail a write."""
+
+    district_id = models.IntegerField("属地", primary_key=True)
+    n = models.BigIntegerField("版本", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "属地数据版本"
+
+
+class FigureCell(models.Model):
+    """One district's status-page figures of one kind and year, pre-aggregated (`projects.figure_cells`).
+
+    Valid while its `version` equals the district's `DistrictDataVersion` and its `as_of` is the year's as-of
+    date; otherwise the next page that needs it computes it again from the raw rows. Never the truth: deleting
+    every cell (`manage.py rebuild_figures`) only costs the next page its recomputation."""
+
+    kind = models.CharField("类别", max_length=30)
+    year = models.PositiveSmallIntegerField("年度")
+    district_id = models.IntegerField("属地")
+    version = models.BigIntegerField("数据版本")
+    as_of = models.DateField("截至日期")
+    data = models.JSONField("数据")
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "属地年度汇总"
+        constraints = [models.UniqueConstraint(fields=["kind", "year", "district_id"], name="figure_cell_once")]

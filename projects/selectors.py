@@ -34,7 +34,10 @@ from django.db.models.functions import Coalesce, Lag
 from config.dates import today
 from config.lights import Light
 
-from .choices import TIER_FLOORS_WAN, Industry, LandUse, PlanKind, Tier
+from config.scoping import scope_of
+
+from . import figure_cells
+from .choices import TIER_FLOORS_WAN, Industry, LandUse, PlanKind, ReportStatus, Tier
 from .lights import BEHIND_SCHEDULE_LIGHT
 from .models import (
     AnnualPlanEntry,
@@ -75,29 +78,26 @@ def tier_table(*, year: int, user) -> dict[str, dict[str, object]]:
 
 
 def tiers_and_registered(*, year: int, user) -> tuple[dict[str, dict[str, object]], int]:
-    """`tier_table` and the year's 入库 count (projects of 5000万+ registered in it), in one query over the
-    user's projects.
+    """`tier_table` and the year's 入库 count (projects of 5000万+ registered in it), over the user's projects.
 
     The projects are grouped by their highest tier band and whether they were built this year, built last
     year and registered this year (≤ 48 groups); the cumulative tiers add up the bands at or above each
-    floor. Each row is classified once, instead of once per tier and figure.
+    floor. For a supervisor or a district clerk the groups are the districts' cells (`TIERS_CELL`, ≤ 48 rows
+    a district, whatever the data size); for anyone else one query over the user's projects.
     """
-    floors = [TIER_FLOORS_WAN[tier] for tier in reversed(REPORTED_TIERS)]  # highest first
-    band = Case(
-        *[When(total_investment__gte=floor, then=Value(len(floors) - i)) for i, floor in enumerate(floors)],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-    def flag(condition: Q) -> Case:
-        return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-    groups = list(
-        Project.objects.for_user(user)
-        .order_by()
-        .values(band=band, now=flag(built_in_q(year)), prev=flag(built_in_q(year - 1)), reg=flag(_registered_q(year)))
-        .annotate(n=Count("pk"), total=Sum("total_investment"))
-    )
+    districts = cell_districts(user)
+    if districts is False:
+        groups = _tier_groups(Project.objects.for_user(user), year=year)
+    else:
+        cells = figure_cells.cells(TIERS_CELL, year=year, as_of=as_of(year), district_ids=districts,
+                                   compute=_tier_cells(year))
+        summed: dict[tuple, dict[str, object]] = {}
+        for cell in cells.values():
+            for band, now, prev, reg, n, total in cell["data"] or []:
+                into = summed.setdefault((band, now, prev, reg), {"n": 0, "total": ZERO})
+                into["n"] += n
+                into["total"] += Decimal(total)
+        groups = [{"band": band, "now": now, "prev": prev, "reg": reg, **g} for (band, now, prev, reg), g in summed.items()]
     table = {}
     for level, tier in enumerate(REPORTED_TIERS, start=1):
         at_least = [g for g in groups if g["band"] >= level]
@@ -108,6 +108,39 @@ def tiers_and_registered(*, year: int, user) -> tuple[dict[str, dict[str, object
             "investment_wan": sum((g["total"] for g in at_least if g["now"]), Decimal("0")),
         }
     return table, sum(g["n"] for g in groups if g["reg"])
+
+
+TIERS_CELL = "tiers"
+
+
+def _tier_groups(projects, *, year: int, by_district: bool = False) -> list[dict[str, object]]:
+    """`projects` grouped by tier band, built this year, built last year and registered this year (and by
+    district): n and total investment per group, one query."""
+    floors = [TIER_FLOORS_WAN[tier] for tier in reversed(REPORTED_TIERS)]  # highest first
+    band = Case(
+        *[When(total_investment__gte=floor, then=Value(len(floors) - i)) for i, floor in enumerate(floors)],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+    def flag(condition: Q) -> Case:
+        return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+    keys = {"band": band, "now": flag(built_in_q(year)), "prev": flag(built_in_q(year - 1)),
+            "reg": flag(_registered_q(year))}
+    rows = projects.order_by().values(*(["district_id"] if by_district else []), **keys)
+    return list(rows.annotate(n=Count("pk"), total=Sum("total_investment")))
+
+
+def _tier_cells(year: int):
+    def compute(district_ids: list[int]) -> dict[int, object]:
+        data: dict[int, list] = {}
+        for g in _tier_groups(Project.objects.filter(district_id__in=district_ids), year=year, by_district=True):
+            data.setdefault(g["district_id"], []).append(
+                [g["band"], g["now"], g["prev"], g["reg"], g["n"], str(g["total"] or ZERO)])
+        return data
+
+    return compute
 
 
 def _registered_q(year: int) -> Q:
@@ -221,8 +254,11 @@ def _plan_of(year: int):
     return AnnualPlanEntry.objects.filter(project=OuterRef("pk"), year=year)
 
 
-def _reports_of(year: int):
-    return MonthlyReport.objects.filter(project=OuterRef("pk"), year=year, month__lte=months_elapsed(year))
+def _reports_of(year: int, status: str = ReportStatus.APPROVED):
+    """The year's reports of the outer project up to its as-of month, of one status: approved ones make the
+    official figures (投资完成率, 本年完成); submitted ones are shown beside them (含待审核)."""
+    return MonthlyReport.objects.filter(project=OuterRef("pk"), year=year, month__lte=months_elapsed(year),
+                                        status=status)
 
 
 def _subquery_sum(queryset, field: str) -> Coalesce:
@@ -252,7 +288,8 @@ def with_progress(projects, *, year: int):
     """Annotate projects with the year's plan and its progress, and the light of 投资完成率 against 序时进度.
 
     - plan_kind, plan_investment: the year's plan entry (kind, 年度计划投资), 0 when not in the plan;
-    - completed: investment reported for the months of the year up to its as-of date (月报 amounts);
+    - completed: investment of the year's approved (已审核) reports for the months up to its as-of date;
+    - pending: the same months' submitted reports not yet approved (含待审核), shown beside `completed`;
     - light: `projects.lights.BEHIND_SCHEDULE_LIGHT` as of the year's as-of date (red / yellow / green by how
       many points completion is behind 序时进度; "none" without a planned investment).
     """
@@ -260,19 +297,26 @@ def with_progress(projects, *, year: int):
         plan_kind=F(f"{PLAN}__kind"),
         plan_investment=Coalesce(F(f"{PLAN}__planned_investment"), Value(ZERO), output_field=MONEY),
         completed=_subquery_sum(_reports_of(year), "amount"),
+        pending=_subquery_sum(_reports_of(year, ReportStatus.SUBMITTED), "amount"),
     )
     return projects.annotate(light=BEHIND_SCHEDULE_LIGHT.expression(as_of(year)))
 
 
-def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
-    """开工率, 投资完成率 against 序时进度 and the lights of `projects` (scoped and filtered) per group of `field`
-    ("district" or "industry"), one query for all groups.
+# The figures of one group of projects, in the order `_progress_rows` selects them after the group's keys.
+PROGRESS_FIGURES = ("projects", "investment_wan", "planned_new", "started_new", "plan_investment_wan",
+                    "completed_wan", "pending_wan", "red", "yellow", "green")
+GROUPINGS = {"district": ["p.district_id"], "industry": ["p.industry"], "cell": ["p.district_id", "p.industry"]}
 
-    The rows are `projects` (scoped and filtered by the ORM, passed in as a subquery of ids); the year's
-    reports are summed once per project in a derived table and joined, and the light is computed from the
-    joined columns — the same formula as `with_progress`. Correlated per-project subqueries repeated in
-    every sum and count made this the page's slowest query at 100,000 projects (and set off PostgreSQL's
-    JIT); the ORM cannot join a grouped subquery, hence this one statement in SQL.
+
+def _progress_rows(projects, *, year: int, grouping: str) -> list[tuple]:
+    """The figures of `projects` (scoped and filtered, a queryset) per group: rows of the grouping's keys
+    followed by PROGRESS_FIGURES, in one statement.
+
+    The rows are `projects` passed in as a subquery of ids; the year's reports are summed once per project in
+    a derived table and joined (approved and submitted apart), and the light is computed from the joined
+    columns — the same declaration as `with_progress`. Correlated per-project subqueries repeated in every sum
+    and count made this the page's slowest query at 100,000 projects; the ORM cannot join a grouped subquery,
+    hence this one statement in SQL.
     """
     connection = connections[projects.db]
     quote = connection.ops.quote_name
@@ -286,64 +330,134 @@ def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
     light, light_params = BEHIND_SCHEDULE_LIGHT.sql(
         Project, {"plan_investment": (plan, MONEY), "completed": (done, MONEY)}, as_of(year), projects.db
     )
-    if field == "district":
-        key, extra, join = "p.district_id", ", d.name, d.sort_order", (
-            f" JOIN {quote(District._meta.db_table)} d ON d.id = p.district_id")
-        group, order = "p.district_id, d.name, d.sort_order", "d.sort_order, d.name"
-    else:
-        key, extra, join, group, order = "p.industry", "", "", "p.industry", "p.industry"
+    keys = ", ".join(GROUPINGS[grouping])
     new_start = f"pl.kind = '{PlanKind.NEW_START.value}'"
+    approved, submitted = ReportStatus.APPROVED.value, ReportStatus.SUBMITTED.value
     sql = (
-        f"SELECT {key}{extra}, COUNT(*), SUM(p.total_investment),"
+        f"SELECT {keys}, COUNT(*), SUM(p.total_investment),"
         f" SUM(CASE WHEN {new_start} THEN 1 ELSE 0 END),"
         f" SUM(CASE WHEN {new_start} AND p.actual_start IS NOT NULL AND p.actual_start <= %s THEN 1 ELSE 0 END),"
-        f" SUM({plan}), SUM({done}),"
+        f" SUM({plan}), SUM({done}), SUM(COALESCE(r.pending, 0)),"
         f" SUM(CASE WHEN ({light}) = %s THEN 1 ELSE 0 END), SUM(CASE WHEN ({light}) = %s THEN 1 ELSE 0 END),"
         f" SUM(CASE WHEN ({light}) = %s THEN 1 ELSE 0 END)"
-        f" FROM {quote(Project._meta.db_table)} p{join}"
+        f" FROM {quote(Project._meta.db_table)} p"
         f" LEFT JOIN {quote(AnnualPlanEntry._meta.db_table)} pl ON pl.project_id = p.id AND pl.year = %s"
-        f" LEFT JOIN (SELECT project_id, SUM(amount) AS done FROM {quote(MonthlyReport._meta.db_table)}"
-        f"            WHERE year = %s AND month <= %s AND project_id IN ({ids_sql}) GROUP BY project_id) r"
+        f" LEFT JOIN (SELECT project_id, SUM(CASE WHEN status = '{approved}' THEN amount ELSE 0 END) AS done,"
+        f"                   SUM(CASE WHEN status = '{submitted}' THEN amount ELSE 0 END) AS pending"
+        f"            FROM {quote(MonthlyReport._meta.db_table)}"
+        f"            WHERE year = %s AND month <= %s AND status IN ('{approved}', '{submitted}')"
+        f"              AND project_id IN ({ids_sql}) GROUP BY project_id) r"
         f"        ON r.project_id = p.id"
         f" WHERE p.id IN ({ids_sql})"
-        f" GROUP BY {group} ORDER BY {order}"
+        f" GROUP BY {keys}"
     )
     counted = [param for light_value in (Light.RED, Light.YELLOW, Light.GREEN)
                for param in (*light_params, light_value.value)]
     params = [connection.ops.adapt_datefield_value(as_of(year)), *counted, year, year, m, *ids_params, *ids_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    cent = Decimal("0.01")
+        return cursor.fetchall()
+
+
+CENT = Decimal("0.01")
+MONEY_FIGURES = {"investment_wan", "plan_investment_wan", "completed_wan", "pending_wan"}
+
+
+def _figures(values) -> dict[str, object]:
+    """PROGRESS_FIGURES of one group as numbers (money as Decimal to the cent), from a row or a cell."""
+    return {name: Decimal(str(v or 0)).quantize(CENT) if name in MONEY_FIGURES else int(v or 0)
+            for name, v in zip(PROGRESS_FIGURES, values)}
+
+
+def _group(key, label, figures: dict[str, object]) -> dict[str, object]:
+    return {
+        "key": key, "label": label, **figures,
+        "start_rate_pct": _pct(figures["started_new"], figures["planned_new"]),
+        "completion_pct": _pct(figures["completed_wan"], figures["plan_investment_wan"]),
+    }
+
+
+def _add(into: dict[str, object], figures: dict[str, object]) -> None:
+    for name in PROGRESS_FIGURES:
+        into[name] = into.get(name, 0) + figures[name]
+
+
+def _industry_groups(by_industry: dict[str, dict[str, object]]) -> list[dict[str, object]]:
     labels = dict(Industry.choices)
+    return [_group(key, labels.get(key, key), by_industry[key]) for key in sorted(by_industry)]
 
-    def money(value) -> Decimal:
-        return Decimal(str(value or 0)).quantize(cent)
 
-    result = []
-    for r in rows:
-        if field == "district":
-            (key_value, label, _sort), rest = r[:3], r[3:]
-        else:
-            key_value, rest = r[0], r[1:]
-            label = labels.get(key_value, key_value)
-        n, investment, planned_new, started_new, plan_total, completed, red, yellow, green = rest
-        result.append({
-            "key": key_value,
-            "label": label,
-            "projects": n,
-            "investment_wan": money(investment),
-            "planned_new": planned_new or 0,
-            "started_new": started_new or 0,
-            "start_rate_pct": _pct(started_new or 0, planned_new or 0),
-            "plan_investment_wan": money(plan_total),
-            "completed_wan": money(completed),
-            "completion_pct": _pct(money(completed), money(plan_total)),
-            "red": red or 0,
-            "yellow": yellow or 0,
-            "green": green or 0,
-        })
-    return result
+def progress_by(projects, *, year: int, field: str) -> list[dict[str, object]]:
+    """开工率, 投资完成率 (approved reports) against 序时进度, the amount awaiting review (含待审核) and the
+    lights of `projects` (scoped and filtered) per group of `field` ("district" or "industry"), one query."""
+    rows = _progress_rows(projects, year=year, grouping=field)
+    if field == "industry":
+        return _industry_groups({r[0]: _figures(r[1:]) for r in rows})
+    districts = {d.pk: d for d in District.objects.filter(pk__in=[r[0] for r in rows])}
+    ordered = sorted(rows, key=lambda r: (districts[r[0]].sort_order, districts[r[0]].name))
+    return [_group(r[0], districts[r[0]].name, _figures(r[1:])) for r in ordered]
+
+
+PROGRESS_CELL = "progress"
+
+
+def _progress_cells(year: int):
+    """The compute of the "progress" cells: the year's projects of these districts by district and industry
+    (JSON: industry → PROGRESS_FIGURES, money as strings)."""
+    def compute(district_ids: list[int]) -> dict[int, object]:
+        rows = _progress_rows(of_year(Project.objects.filter(district_id__in=district_ids), year=year),
+                              year=year, grouping="cell")
+        data: dict[int, dict] = {}
+        for district_id, industry, *values in rows:
+            data.setdefault(district_id, {})[industry] = [str(v) for v in _figures(values).values()]
+        return data
+
+    return compute
+
+
+def cell_districts(user) -> list[int] | None | bool:
+    """The districts whose cells make `user`'s unfiltered figures: None for all (a supervisor), [id] for a
+    district clerk; False when cells cannot (a unit clerk sees projects across districts: read live)."""
+    scope = scope_of(user)
+    if scope.sees_all:
+        return None
+    if scope.is_district_clerk:
+        return [scope.district_id]
+    return False
+
+
+def year_progress(*, year: int, user) -> tuple[list[dict], list[dict]] | None:
+    """`progress_by` by district and by industry of the user's projects of the year (the unfiltered page),
+    from the district cells (projects.figure_cells): ≤ 20 rows read whatever the data size, 1 query when
+    the cells are current. None for a user whose scope the cells cannot serve."""
+    districts = cell_districts(user)
+    if districts is False:
+        return None
+    cells = figure_cells.cells(PROGRESS_CELL, year=year, as_of=as_of(year), district_ids=districts,
+                               compute=_progress_cells(year))
+    by_district, by_industry = [], {}
+    for district_id, cell in cells.items():
+        if not cell["data"]:
+            continue
+        total: dict[str, object] = {}
+        for industry, values in cell["data"].items():
+            figures = _figures(values)
+            _add(total, figures)
+            _add(by_industry.setdefault(industry, {}), figures)
+        by_district.append(_group(district_id, cell["name"], total))
+    return by_district, _industry_groups(by_industry)
+
+
+def year_building(*, year: int, user) -> dict[int, int] | None:
+    """Projects built (在建) in the year per district of the user's, from the districts' tier cells (the
+    map's choropleth); None for a user whose scope the cells cannot serve."""
+    districts = cell_districts(user)
+    if districts is False:
+        return None
+    cells = figure_cells.cells(TIERS_CELL, year=year, as_of=as_of(year), district_ids=districts,
+                               compute=_tier_cells(year))
+    return {pk: sum(n for _band, now, _prev, _reg, n, _total in cell["data"] or [] if now)
+            for pk, cell in cells.items()}
 
 
 def progress_totals(groups: list[dict[str, object]], *, year: int) -> dict[str, object]:
@@ -363,6 +477,7 @@ def progress_totals(groups: list[dict[str, object]], *, year: int) -> dict[str, 
         "start_rate_pct": _pct(started_new, planned_new),
         "plan_investment_wan": Decimal(plan_investment),
         "completed_wan": Decimal(completed),
+        "pending_wan": Decimal(total("pending_wan")),
         "completion_pct": _pct(completed, plan_investment),
         "schedule_pct": schedule_pct(year),
         "lights": {"red": total("red"), "yellow": total("yellow"), "green": total("green")},
@@ -415,8 +530,12 @@ def monthly_series(project, *, year: int) -> dict[str, object]:
     )
     plan = project.plan_entries.filter(year=year).values("planned_investment", "kind").first()
     planned = plan["planned_investment"] if plan else None
+    counted = [r for r in rows if r["month"] <= months_elapsed(year)]
     return {"year": year, "rows": rows, "plan_investment_wan": planned,
-            "plan_kind": plan["kind"] if plan else None}
+            "plan_kind": plan["kind"] if plan else None,
+            # The official 本年完成 counts approved reports; the submitted ones are shown beside (含待审核).
+            "completed_wan": sum((r["amount"] for r in counted if r["status"] == ReportStatus.APPROVED), ZERO),
+            "pending_wan": sum((r["amount"] for r in counted if r["status"] == ReportStatus.SUBMITTED), ZERO)}
 
 
 # --- 三看一促: the statistics bureau's list against the register (StatsRegistration) ----------------------

@@ -58,20 +58,21 @@ def project_table(rows, *, name: str, title: str, export_rows=None, page=None, t
         Column("统一项目代码", width=22), Column("项目名称", width=30), Column("属地"), Column("产业领域"),
         Column("阶段"), Column("总投资（万元）", "money", key="investment"), Column("计划开工", "date"),
         Column("实际开工", "date"), Column("年度计划投资（万元）", "money", key="plan"),
-        Column("本年完成（万元）", "money", key="completed"), Column("红黄绿灯", "light"),
+        Column("本年完成（万元）", "money", key="completed"), Column("含待审核（万元）", "money", key="pending"),
+        Column("红黄绿灯", "light"),
     ]
 
     def row(p):
         return [
             Link(p.code, p.get_absolute_url()), Link(p.name, p.get_absolute_url()), p.district.name,
             p.get_industry_display(), p.get_stage_display(), p.total_investment, p.planned_start, p.actual_start,
-            p.plan_investment, p.completed, p.light,
+            p.plan_investment, p.completed, p.pending, p.light,
         ]
 
     footer = None
     if totals is not None:
         footer = ["合计", f"{totals['projects']:,}个", "", "", "", totals["investment_wan"], "", "",
-                  totals["plan_investment_wan"], totals["completed_wan"], ""]
+                  totals["plan_investment_wan"], totals["completed_wan"], totals["pending_wan"], ""]
     return Table(
         name, title, columns, [row(p) for p in rows],
         export_rows=(row(p) for p in export_rows) if export_rows is not None else None, page=page, footer=footer,
@@ -84,7 +85,8 @@ def progress_table(groups, *, name: str, title: str, first: str, link: Callable 
     columns = [
         Column(first), Column("项目数", "int"), Column("总投资（亿元）", "yi"), Column("计划新开工", "int"),
         Column("已开工", "int"), Column("开工率", "pct"), Column("年度计划投资（亿元）", "yi"),
-        Column("本年完成（亿元）", "yi"), Column("投资完成率", "pct"), Column("红灯项目", "int"),
+        Column("本年完成（亿元）", "yi"), Column("含待审核（亿元）", "yi"), Column("投资完成率", "pct"),
+        Column("红灯项目", "int"),
     ]
 
     def cells(g, href):
@@ -94,8 +96,8 @@ def progress_table(groups, *, name: str, title: str, first: str, link: Callable 
         return [
             fig(g["projects"]), fig(g["investment_wan"], "investment"), fig(g["planned_new"], **NEW_STARTS),
             fig(g["started_new"], **NEW_STARTS, started_by=True), g["start_rate_pct"],
-            fig(g["plan_investment_wan"], "plan"), fig(g["completed_wan"], "completed"), g["completion_pct"],
-            fig(g["red"], light="red"),
+            fig(g["plan_investment_wan"], "plan"), fig(g["completed_wan"], "completed"),
+            fig(g["pending_wan"], "pending"), g["completion_pct"], fig(g["red"], light="red"),
         ]
 
     rows = [[Link(g["label"], link(g)) if link else g["label"], *cells(g, link and (lambda **f: link(g, **f)))]
@@ -104,8 +106,11 @@ def progress_table(groups, *, name: str, title: str, first: str, link: Callable 
     if totals is not None:
         footer = ["合计", totals["projects"], totals["investment_wan"], totals["planned_new"], totals["started_new"],
                   totals["start_rate_pct"], totals["plan_investment_wan"], totals["completed_wan"],
-                  totals["completion_pct"], totals["lights"]["red"]]
-    return Table(name, title, columns, rows, footer=footer)
+                  totals["pending_wan"], totals["completion_pct"], totals["lights"]["red"]]
+    return Table(name, title, columns, rows, footer=footer, note=PROGRESS_NOTE)
+
+
+PROGRESS_NOTE = "本年完成只计已审核的月报（投资完成率同）；含待审核：已报送、尚未审核的月报金额。"
 
 
 NEW_STARTS = {"plan_kind": "new_start"}
@@ -143,8 +148,14 @@ def project_list(request):
     else:
         own_definition = False
         projects = Project.objects.none()
-    by_district = selectors.progress_by(projects, year=year, field="district")
-    by_industry = selectors.progress_by(projects, year=year, field="industry")
+    # Unfiltered, a supervisor's or a district clerk's figures are the districts' cells (≤ 20 rows, whatever
+    # the data size); filtered, they are aggregated from the rows.
+    cached = selectors.year_progress(year=year, user=user) if filterset.is_valid() and not data else None
+    if cached is not None:
+        by_district, by_industry = cached
+    else:
+        by_district = selectors.progress_by(projects, year=year, field="district")
+        by_industry = selectors.progress_by(projects, year=year, field="industry")
     summary = selectors.progress_totals(by_district, year=year)
     rows = selectors.with_progress(projects, year=year).select_related("district").order_by("-total_investment", "code")
     page = paginate(request, rows, count=summary["projects"])  # counted already: no second count
@@ -254,7 +265,8 @@ def project_map(request):
         for key in list(keep.keys()):
             if key not in FILTER_FIELDS or key == "district" or not any(keep.getlist(key)):
                 keep.pop(key)
-        figures = maps.district_figures(rows, year=year, user=user, query=keep.urlencode())
+        figures = maps.district_figures(rows, year=year, user=user, query=keep.urlencode(),
+                                        unfiltered=not filterset.data and light is None)
     else:
         figures = {}
     query = query_with(request, year=str(year), measure=None)

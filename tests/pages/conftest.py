@@ -1,5 +1,5 @@
 """A small city for the status pages: each district gets projects in the 2021 plan, half of them started,
-with monthly reports, land, ledger entries, a problem and a bond project with money — built through the
+with monthly reports (approved, submitted and a draft), land, ledger entries, a problem and a bond project with money — built through the
 services where the rules live, and directly where a test only needs rows."""
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ def grow_city(districts, *, per_district: int, unit, prefix: str = "") -> None:
             if n % 2:
                 continue
             project_services.project_start(project=project, on=D(2021, 5, 10), by=SYSTEM)
-            for month in (5, 6, 7):
-                MonthlyReport.objects.create(project=project, year=2021, month=month, amount=Decimal("100.25"))
+            # May and June approved (they count: 本年完成, 投资完成率), July submitted and not yet approved
+            # (shown beside as 含待审核), August a draft (nowhere).
+            for month, status in ((5, "approved"), (6, "approved"), (7, "submitted"), (8, "draft")):
+                MonthlyReport.objects.create(project=project, year=2021, month=month, amount=Decimal("100.25"),
+                                             status=status)
             bond = approve(make_bond_project(project, requested="1000"), SYSTEM)
             bond_services.allocation_create(issue=issue, bond_project=bond, amount=Decimal("1000"), by=SYSTEM)
             bond_services.disbursement_create(bond_project=bond, paid_on=D(2021, 4, 1), amount=Decimal("800"), by=SYSTEM)

@@ -1,0 +1,134 @@
+"""Status-page figures kept per district and year, so that a page reads ≤ 20 rows whatever the data size.
+
+The mechanism (issue 19), in three parts:
+- **A version per district.** Database triggers (`touch_triggers`, installed by migrations) raise the
+  district's `DistrictDataVersion` in the same transaction as any insert, update or delete of a row its
+  figures read: projects, plan entries, monthly reports, and any table another app registers the same way.
+  Triggers, not Django signals, because bulk imports, `update()`, the initial load, migrations and restores
+  write without sending any.
+- **Cells.** `FigureCell` holds one district's figures of one kind (e.g. "progress") and year, with the
+  version and the as-of date they were computed at.
+- **Read, then compute what is stale.** `cells()` reads the districts' versions and cells in one query; the
+  stale or missing ones are computed by the caller's aggregate (one query, over those districts only) and
+  stored. The version is read before the raw rows, so a write committed meanwhile leaves the cell marked
+  with the older version: it is computed again next time, never shown stale.
+
+A write is shown on the next page load: the writer's commit raises the version the next read compares.
+`manage.py rebuild_figures` drops every cell (and can compute them all again); `manage.py check_figures`
+compares what the pages show with the raw rows computed the slow way.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Callable, Iterable
+
+from django.db import migrations
+from django.db.models import IntegerField, JSONField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import District, DistrictDataVersion, FigureCell
+
+VERSION_TABLE = DistrictDataVersion._meta.db_table
+
+
+def cells(kind: str, *, year: int, as_of: datetime.date, district_ids: Iterable[int] | None,
+          compute: Callable[[list[int]], dict[int, object]]) -> dict[int, dict[str, object]]:
+    """The cells of `kind` and `year` of these districts (None: every district), by district id in the
+    districts' order, each {"name": the district's name, "data": the cell's data}.
+
+    `compute(ids)` returns the fresh data of the districts `ids` by id (JSON-ready; a district without rows
+    may be missing: it is stored as None). Queries: 1 when every cell is current, else 2 plus `compute`'s.
+    """
+    districts = District.objects.all() if district_ids is None else District.objects.filter(pk__in=district_ids)
+    cell = FigureCell.objects.filter(kind=kind, year=year, district_id=OuterRef("pk"))
+    rows = list(
+        districts.order_by("sort_order", "name").annotate(
+            current=Coalesce(Subquery(DistrictDataVersion.objects.filter(district_id=OuterRef("pk")).values("n")),
+                             Value(0), output_field=IntegerField()),
+            cell_version=Subquery(cell.values("version")),
+            cell_as_of=Subquery(cell.values("as_of")),
+            cell_data=Subquery(cell.values("data"), output_field=JSONField()),
+        ).values_list("pk", "name", "current", "cell_version", "cell_as_of", "cell_data")
+    )
+    stale = {pk: current for pk, _name, current, version, on, _data in rows if version != current or on != as_of}
+    fresh = compute(sorted(stale)) if stale else {}
+    if stale:
+        now = timezone.now()
+        FigureCell.objects.bulk_create(
+            [FigureCell(kind=kind, year=year, district_id=pk, version=current, as_of=as_of,
+                        data=fresh.get(pk), computed_at=now) for pk, current in stale.items()],
+            update_conflicts=True, unique_fields=["kind", "year", "district_id"],
+            update_fields=["version", "as_of", "data", "computed_at"],
+        )
+    return {pk: {"name": name, "data": fresh.get(pk) if pk in stale else data}
+            for pk, name, _current, _version, _on, data in rows}
+
+
+def drop_all() -> int:
+    """Forget every cell (the next pages compute them again); returns how many there were."""
+    return FigureCell.objects.all().delete()[0]
+
+
+# --- the triggers ------------------------------------------------------------------------------------------
+
+
+def touch_triggers(vendor: str, table: str, *, district: str = "district_id", via: str | None = None,
+                   via_table: str = "projects_project") -> tuple[list[str], list[str]]:
+    """SQL to install and to drop the triggers that raise the district's version on every write of `table`.
+
+    The row's district is its column `district` or, with `via` (e.g. "project_id"), that column of the
+    `via_table` row it points to. An update that moves a row raises both districts."""
+    name = f"kp_touch_{table}"
+    if via:
+        def of(row: str) -> str:
+            return f"(SELECT {district} FROM {via_table} WHERE id = {row}.{via})"
+        moved = f"NEW.{via} IS DISTINCT FROM OLD.{via}" if vendor == "postgresql" else f"NEW.{via} IS NOT OLD.{via}"
+    else:
+        def of(row: str) -> str:
+            return f"{row}.{district}"
+        moved = (f"NEW.{district} IS DISTINCT FROM OLD.{district}" if vendor == "postgresql"
+                 else f"NEW.{district} IS NOT OLD.{district}")
+    if vendor == "postgresql":
+        bump = ("INSERT INTO {t} (district_id, n) SELECT d, 1 FROM (SELECT {d} AS d) s WHERE d IS NOT NULL"
+                " ON CONFLICT (district_id) DO UPDATE SET n = {t}.n + 1;")
+        body = f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    {bump.format(t=VERSION_TABLE, d=of('OLD'))}
+  END IF;
+  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND {moved}) THEN
+    {bump.format(t=VERSION_TABLE, d=of('NEW'))}
+  END IF;
+  RETURN NULL;
+END $$;"""
+        install = [body, f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table}"
+                         f" FOR EACH ROW EXECUTE FUNCTION {name}();"]
+        drop = [f"DROP TRIGGER IF EXISTS {name} ON {table};", f"DROP FUNCTION IF EXISTS {name}();"]
+        return install, drop
+    # SQLite: one trigger per operation; an upsert after INSERT … SELECT needs its WHERE (SQLite's parser).
+    bump = ("INSERT INTO {t} (district_id, n) SELECT d, 1 FROM (SELECT {d} AS d) WHERE d IS NOT NULL"
+            " ON CONFLICT (district_id) DO UPDATE SET n = n + 1;")
+    install = [
+        f"CREATE TRIGGER {name}_ins AFTER INSERT ON {table} BEGIN {bump.format(t=VERSION_TABLE, d=of('NEW'))} END;",
+        f"CREATE TRIGGER {name}_del AFTER DELETE ON {table} BEGIN {bump.format(t=VERSION_TABLE, d=of('OLD'))} END;",
+        f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {table} BEGIN {bump.format(t=VERSION_TABLE, d=of('OLD'))}"
+        f" {bump.format(t=VERSION_TABLE, d=of('NEW')).replace(' WHERE d IS NOT NULL', f' WHERE d IS NOT NULL AND ({moved})')} END;",
+    ]
+    drop = [f"DROP TRIGGER IF EXISTS {name}_{op};" for op in ("ins", "del", "upd")]
+    return install, drop
+
+
+def install_operation(table: str, **kwargs):
+    """A migration operation that installs `touch_triggers` on `table` for the database it runs on."""
+    def forward(apps, schema_editor):
+        for sql in touch_triggers(schema_editor.connection.vendor, table, **kwargs)[0]:
+            schema_editor.execute(sql)
+
+    def backward(apps, schema_editor):
+        for sql in touch_triggers(schema_editor.connection.vendor, table, **kwargs)[1]:
+            schema_editor.execute(sql)
+
+    return migrations.RunPython(forward, backward)
