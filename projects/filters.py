@@ -31,7 +31,15 @@ def _check_ids(values) -> None:
 # A well-formed id that names no row the user may see (deleted, another district's, never existed) filters to
 # no rows: the list is scoped already, so the answer reveals nothing, and an id the API documents as an integer
 # is never refused for being unknown (Schemathesis' "schema-valid request rejected").
-NO_ROW = object()
+class _NoRow:
+    def __iter__(self):
+        return iter(())
+
+    def __str__(self) -> str:
+        return "无可查看的记录"
+
+
+NO_ROW = _NoRow()
 
 
 class IdChoiceField(forms.ModelChoiceField):
@@ -295,7 +303,9 @@ def project_filters_in_words(filterset: ProjectFilterSet) -> str:
         words.append(dict(LIGHT_CHOICES)[data["light"]])
     for name, choices in (("district", None), ("industry", Industry), ("category", Category), ("stage", Stage)):
         values = data.get(name) or []
-        if values:
+        if values is NO_ROW:
+            words.append(f"{filterset.filters[name].label}：{NO_ROW}")
+        elif values:
             labels = [str(v) if choices is None else choices(v).label for v in values]
             words.append("、".join(labels) if len(labels) < 4 else f"{labels[0]}等{len(labels)}个{filterset.filters[name].label}")
     for name in ("responsible_unit", "task_force"):

@@ -908,7 +908,7 @@ class FigureCell(models.Model):
     district_id = models.IntegerField("属地")
     version = models.BigIntegerField("数据版本")
     as_of = models.DateField("截至日期")
-    data = models.JSONField("数据")
+    data = models.JSONField("数据", null=True)  # None: the district has no rows of that kind
     computed_at = models.DateTimeField("计算时间")
 
     class Meta:

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('district_id', models.IntegerField(verbose_name='属地')),
                 ('version', models.BigIntegerField(verbose_name='数据版本')),
                 ('as_of', models.DateField(verbose_name='截至日期')),
-                ('data', models.JSONField(verbose_name='数据')),
+                ('data', models.JSONField(null=True, verbose_name='数据')),
                 ('computed_at', models.DateTimeField(verbose_name='计算时间')),
             ],
             options={

@@ -64,9 +64,11 @@ def test_a_chaoyang_clerk_never_sees_nanguan_rows_on_any_page_or_download(login,
             assert response.status_code == 200
             assert "南关区" not in sheet_text(response), (url, table)
     assert c.get(project_of(nanguan).get_absolute_url()).status_code == 404
-    # A district filter naming 南关区 is refused rather than showing its rows.
+    # A district filter naming 南关区 lists nothing, exactly as an id that never existed does.
     page = c.get(f"/projects/?year=2021&district={nanguan.pk}").content.decode()
-    assert "筛选条件有误" in page and "南关区项目" not in page
+    assert "属地：无可查看的记录" in page and 'data-total="0"' in page and "南关区项目" not in page
+    unknown = c.get("/projects/?year=2021&district=987654").content.decode()
+    assert page.replace(f"district={nanguan.pk}", "district=987654") == unknown
 
 
 def test_a_supervisor_sees_every_district_and_can_drill_down_to_one(login, city, supervisor, chaoyang):
