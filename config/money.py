@@ -16,9 +16,11 @@ def validate_non_negative_amount(value: Decimal) -> None:
         raise ValidationError("金额不能为负数（单位：万元）。", code="negative")
 
 
-
-
-def money_field(verbose_name: str, *, positive: bool = True, **kwargs) -> models.DecimalField:
-    """An amount in 万元: Decimal with two places, never float."""
-    validator = validate_positive_amount if positive else validate_non_negative_amount
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, validators=[validator], **kwargs)
+def money_field(verbose_name: str, *, positive: bool | None = True, **kwargs) -> models.DecimalField:
+    """An amount in 万元: Decimal with two places, never float. `positive=None`: no sign validator, because the
+    app's declared rules check the sign with their own message (the monthly reports' 审核规则)."""
+    if positive is None:
+        validators = []
+    else:
+        validators = [validate_positive_amount if positive else validate_non_negative_amount]
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, validators=validators, **kwargs)

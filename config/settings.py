@@ -312,7 +312,19 @@ BOND_SPENDING_MONTHS = env.int("BOND_SPENDING_MONTHS", default=6)
 # 待办 and notifications (issue 16)
 TODO_STALE_DAYS = env.int("TODO_STALE_DAYS", default=30)  # a ledger entry with no progress note for this long
 TODO_PAGE_ITEMS = env.int("TODO_PAGE_ITEMS", default=50)  # items listed per kind on /todo/ (the count is exact)
-REPORT_DUE_DAY = env.int("REPORT_DUE_DAY", default=5)  # month M's reports are due by this day of month M+1
+# 填报期 (issue 18): month M's reports are due by this day of month M+1 (REPORT_DUE_DAY is its former name).
+REPORT_PERIOD_CLOSE_DAY = env.int("REPORT_PERIOD_CLOSE_DAY", default=env.int("REPORT_DUE_DAY", default=5))
+# 审核规则 (projects/quality.py): the thresholds of the monthly reports' data-quality rules.
+QUALITY = {
+    "spike_factor": Decimal(env.str("QUALITY_SPIKE_FACTOR", default="3")),  # × the mean of the last 3 non-zero months
+    "spike_min_wan": Decimal(env.str("QUALITY_SPIKE_MIN_WAN", default="1000")),  # … and above this many 万元
+    "month_share_pct": Decimal(env.str("QUALITY_MONTH_SHARE_PCT", default="30")),  # one month > this % of the total
+    "photo_reports": env.int("QUALITY_PHOTO_REPORTS", default=3),  # no photo in this many reports of a 在建 project
+    "behind_points": env.int("QUALITY_BEHIND_POINTS", default=30),  # year-to-date behind 序时进度 by more points …
+    "behind_from_month": env.int("QUALITY_BEHIND_FROM_MONTH", default=9),  # … from this month on
+    "photo_max_age_days": env.int("QUALITY_PHOTO_MAX_AGE_DAYS", default=90),  # taken this long before upload
+    "explanation_min_chars": env.int("QUALITY_EXPLANATION_MIN_CHARS", default=10),  # a warning's 说明
+}
 NOTIFY_WEBHOOK_HOSTS = env.list("NOTIFY_WEBHOOK_HOSTS", default=["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
 NOTIFY_WEBHOOK_TRIES = env.int("NOTIFY_WEBHOOK_TRIES", default=3)
 NOTIFY_WEBHOOK_BACKOFF_SECONDS = env.float("NOTIFY_WEBHOOK_BACKOFF_SECONDS", default=2.0)

@@ -32,6 +32,7 @@ from rest_framework.views import APIView
 from bonds import selectors as bond_selectors
 from ledgers import selectors as ledger_selectors
 from ledgers.models import overdue_days
+from projects import periods
 from projects import selectors as project_selectors
 
 from .dates import today
@@ -100,15 +101,17 @@ def _deadline_severity(due: datetime.date | None, on: datetime.date, overdue: bo
 # --- how each kind's row reads -------------------------------------------------------------------------------
 
 
+def _round_url() -> str:
+    return reverse("admin:projects_monthlyreport_round")
+
+
 def _report_owed(p, on):
-    year, month, due = project_selectors.report_period(on)
-    if p.draft_id:
-        url = _change("projects_monthlyreport", p.draft_id)
-    else:
-        url = reverse("admin:projects_monthlyreport_add") + f"?project={p.pk}&year={year}&month={month}"
-    return Item("report_owed", f"{p.name}：{year}年{month}月月报未报送", {"type": "project", "id": p.pk}, url,
-                f"项目在建，{year}年{month}月月报须于{due.month}月{due.day}日前报送。",
-                datetime.date(on.year, on.month, 1), due, RED if on > due else YELLOW)
+    period, due = periods.period_of(on), p.closes_on
+    late = "，已截止，逾期报送须写明原因" if on > due else ""
+    return Item("report_owed", f"{p.name}：{period.number}（{period.label}）月报未报送", {"type": "project", "id": p.pk},
+                f"{_round_url()}#p{p.pk}",
+                f"{period.number}须于{due.month}月{due.day}日前报送{late}。在“本期填报”页一次填报、报送全部项目。",
+                period.next_month_first, due, RED if on > due else YELLOW)
 
 
 def _report_returned(r, on):
@@ -129,7 +132,8 @@ def _reports_to_review(row, on):
 
 
 def _district_not_reported(row, on):
-    year, month, due = project_selectors.report_period(on)
+    period, due = periods.period_of(on), row["closes_on"]
+    year, month = period.year, period.month
     url = reverse("admin:projects_project_changelist") + f"?district__id__exact={row['district_id']}&stage__exact=building"
     return Item("district_not_reported", f"{row['district__name']}：{row['count']}个在建项目未报{year}年{month}月月报",
                 {"type": "district", "id": row["district_id"]}, url,
@@ -198,7 +202,7 @@ KINDS: list[Kind] = [
          _report_returned, _changelist("projects_monthlyreport", "?status__exact=returned")),
     Kind("report_owed", "应报未报的月报", (DISTRICT,),
          lambda user, on: project_selectors.projects_owing_report(user=user, on=on).order_by("code"),
-         _report_owed),
+         _report_owed, _round_url),
     Kind("reports_to_review", "待审核的月报", (SUPERVISOR,),
          lambda user, on: project_selectors.reports_awaiting_review(user=user), _reports_to_review,
          _changelist("projects_monthlyreport", "?status__exact=submitted")),

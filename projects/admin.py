@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import lazy
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from config import geo
 from config.admin import (
@@ -28,17 +28,20 @@ from config.excel.admin import ExcelAdminMixin
 from config.pages import year_choices
 from config.scoping import is_supervisor
 
-from . import reconciliation, resources, selectors, services
+from . import periods, reconciliation, resources, selectors, services
+from . import round as round_page
 from .filters import LIGHT_CHOICES, ProjectFilterSet
 from .choices import REPORT_STATUS_COLOURS, STAGE_COLOURS, Tier
-from .forms import CompleteForm, ReasonForm, RegisterForm, StartForm
+from .forms import CompleteForm, ExtendForm, LateReasonForm, ReasonForm, RegisterForm, ReopenForm, StartForm
 from .models import (
     AnnualPlanEntry,
     District,
     InvestmentIndicator,
     LandSupply,
     MonthlyReport,
+    PeriodReopening,
     Project,
+    ReportPeriod,
     SitePhoto,
     StatsRegistration,
     TaskForce,
@@ -279,10 +282,42 @@ class SitePhotoInline(ScopedInlineMixin, admin.TabularInline):
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
 
 
+class WarningFilter(admin.SimpleListFilter):
+    """Reports whose last save raised 审核规则 warnings (their 说明 is in the list and on the change page)."""
+
+    title = "审核警告"
+    parameter_name = "warnings"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "有警告"), ("no", "无警告")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(warning_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(warning_count=0)
+        return queryset
+
+
+class MonthlyReportForm(VersionedAdminMixin.form):
+    """The admin form: the photos being uploaded in its inline count for the photo rules (projects.quality)."""
+
+    def _post_clean(self):
+        files = [f for name, f in (self.files or {}).items() if name.startswith("photos-") and name.endswith("-image")]
+        data = getattr(self, "cleaned_data", {})
+        project = data.get("project") or self.instance.project if self.instance.project_id else data.get("project")
+        key = (getattr(project, "pk", None), data.get("year", self.instance.year), data.get("month", self.instance.month))
+        if files and all(key):
+            self.instance._new_photos = {key: round_page._photo_facts(files)}
+        super()._post_clean()
+
+
 @admin.register(MonthlyReport)
 class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, TransitionAdminMixin, ScopedAdmin):
     status_page = "projects:list"
+    form = MonthlyReportForm
     resource_classes = [resources.MonthlyReportResource]
+    import_export_change_list_template = "admin/projects/monthlyreport_change_list.html"
     list_display = [
         "project_code",
         "project_name",
@@ -291,21 +326,25 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
         "ytd",
         "since_start_total",
         "status_badge",
+        "warnings",
         "submitted_by",
         "reviewed_by",
         "photo_count",
     ]
-    list_filter = ["status", "year", "month", ("project__district", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", WarningFilter, "submitted_late", "year", "month",
+                   ("project__district", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["project", "submitted_by", "reviewed_by"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
-    fields = ["project", "year", "month", "amount", "progress", "status_badge", "ytd", "since_start_total",
-              "return_reason", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "version"]
-    readonly_fields = ["status_badge", "ytd", "since_start_total", "return_reason", "submitted_by", "submitted_at",
-                       "reviewed_by", "reviewed_at"]
+    fields = ["project", "year", "month", "amount", "progress", "explanation", "warnings", "status_badge", "ytd",
+              "since_start_total", "return_reason", "late_badge", "late_reason", "submitted_by", "submitted_at",
+              "reviewed_by", "reviewed_at", "version"]
+    readonly_fields = ["warnings", "status_badge", "ytd", "since_start_total", "return_reason", "late_badge",
+                       "late_reason", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at"]
     inlines = [SitePhotoInline]
     transitions = [
-        Transition("submit", "报送", services.monthly_report_submit, "report"),
+        Transition("submit", "报送", services.monthly_report_submit, "report", LateReasonForm,
+                   help="填报期截止后报送为逾期报送，须填写逾期原因。"),
         Transition("approve", "审核通过", services.monthly_report_approve, "report"),
         Transition("send_back", "退回", services.monthly_report_return, "report", ReasonForm, style="danger"),
     ]
@@ -314,6 +353,26 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_totals().annotate(photo_count=Count("photos"))
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("round/", self.admin_site.admin_view(lambda request: round_page.round_view(self, request)),
+                     name="projects_monthlyreport_round")] + super().get_urls()
+
+    @admin.display(description="审核警告及说明", ordering="warning_count")
+    def warnings(self, obj):
+        """What the 审核规则 found at the last save, and the clerk's 说明 (the reviewer reads both)."""
+        if not obj.findings:
+            return "—"
+        items = format_html_join("", '<li class="kp-{}">{}</li>',
+                                 ((f["severity"], f"{f['code']} {f['message']}") for f in obj.findings))
+        note = format_html('<div class="kp-explanation">说明：{}</div>', obj.explanation) if obj.explanation else ""
+        return format_html('<ul class="kp-findings">{}</ul>{}', items, note)
+
+    @admin.display(description="逾期报送", ordering="submitted_late")
+    def late_badge(self, obj):
+        return badge("逾期报送", "red") if obj.submitted_late else "—"
 
     def get_actions(self, request):
         # Bulk delete would bypass the rule that only drafts and returned reports may be deleted.
@@ -410,6 +469,68 @@ class MonthlyReportAdmin(ExcelAdminMixin, VersionedAdminMixin, ProjectColumns, T
     @admin.display(description="状态", ordering="status")
     def status_badge(self, obj):
         return badge(obj.get_status_display(), REPORT_STATUS_COLOURS[obj.status])
+
+
+def _extend(*, row, until, reason, by):
+    return services.period_extend(period=periods.Period(row.year, row.month), until=until, reason=reason, by=by)
+
+
+def _reopen(*, row, district, until, reason, by):
+    return services.period_reopen(period=periods.Period(row.year, row.month), district=district, until=until,
+                                  reason=reason, by=by)
+
+
+class PeriodReopeningInline(admin.TabularInline):
+    model = PeriodReopening
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["district", "until", "reason"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user).select_related("district")
+
+
+@admin.register(ReportPeriod)
+class ReportPeriodAdmin(TransitionAdminMixin, ScopedAdmin):
+    """填报期: windows are changed only by the two buttons, each with its reason in the history."""
+
+    list_display = ["number", "year", "month", "closes_on"]
+    fields = readonly_fields = ["number", "year", "month", "closes_on"]
+    inlines = [PeriodReopeningInline]
+    change_list_template = "admin/projects/reportperiod_change_list.html"
+    transitions = [
+        Transition("extend", "延长填报期", _extend, "row", ExtendForm, available=lambda user, row: user.has_perm(
+            "projects.extend_reportperiod")),
+        Transition("reopen", "为属地重新开放", _reopen, "row", ReopenForm, available=lambda user, row: user.has_perm(
+            "projects.extend_reportperiod")),
+    ]
+
+    @admin.display(description="期号")
+    def number(self, obj):
+        return obj.number
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("current/", self.admin_site.admin_view(self.current_view),
+                     name="projects_reportperiod_current")] + super().get_urls()
+
+    def current_view(self, request):
+        """The open period's page (its row is made with the default window the first time: no change)."""
+        from django.http import HttpResponseRedirect
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        period = periods.current()
+        row, _ = ReportPeriod.objects.get_or_create(year=period.year, month=period.month,
+                                                    defaults={"closes_on": period.default_close})
+        return HttpResponseRedirect(reverse("admin:projects_reportperiod_change", args=[row.pk]))
 
 
 @admin.register(AnnualPlanEntry)

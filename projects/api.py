@@ -34,6 +34,7 @@ from .serializers import (
     DistrictSerializer,
     InvestmentIndicatorSerializer,
     LandSupplySerializer,
+    LateSubmitSerializer,
     MonthlyReportSerializer,
     ProjectSerializer,
     RegisterSerializer,
@@ -127,7 +128,8 @@ class MonthlyReportViewSet(ScopedViewSet):
             raise ValidationError({"status": [f"月报“{instance.get_status_display()}”，不能删除。"]})
         instance.delete()
 
-    submit = transition_action("submit", services.monthly_report_submit, "report", label="报送")
+    submit = transition_action("submit", services.monthly_report_submit, "report", label="报送",
+                               input_serializer=LateSubmitSerializer)
     approve = transition_action("approve", services.monthly_report_approve, "report", label="审核通过")
     send_back = transition_action("send_back", services.monthly_report_return, "report", label="退回",
                                   input_serializer=ReasonSerializer, url_path="return")

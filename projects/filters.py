@@ -264,10 +264,16 @@ class MonthlyReportFilterSet(BaseFilterSet):
     status = filters.MultipleChoiceFilter(choices=ReportStatus.choices, label="状态")
     amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte", label="本月完成不低于（万元）")
     amount_max = filters.NumberFilter(field_name="amount", lookup_expr="lte", label="本月完成不高于（万元）")
+    has_warnings = BooleanFilter(field_name="warning_count", lookup_expr="gt", label="有审核警告",
+                                 method="filter_has_warnings")
+    submitted_late = BooleanFilter(field_name="submitted_late", label="逾期报送")
 
     class Meta:
         model = MonthlyReport
         fields = ["project", "year", "month", "status"]
+
+    def filter_has_warnings(self, queryset, name, value):
+        return queryset.filter(warning_count__gt=0) if value else queryset.filter(warning_count=0)
 
 
 class LandSupplyFilterSet(BaseFilterSet):

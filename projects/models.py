@@ -43,6 +43,7 @@ from .choices import (
     TaskForceLevel,
     Tier,
 )
+from . import photos, quality
 from .codes import area_of, project_code_validator
 
 
@@ -524,8 +525,17 @@ class MonthlyReport(StateModel):
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="monthly_reports")
     year = models.PositiveSmallIntegerField("年", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     month = models.PositiveSmallIntegerField("月", validators=[MinValueValidator(1), MaxValueValidator(12)])
-    amount = money_field("本月完成投资（万元）", positive=False)
+    amount = money_field("本月完成投资（万元）", positive=None)  # the sign is rule E01 of projects.quality
     progress = models.TextField("形象进度", blank=True)
+    explanation = models.TextField(
+        "说明", blank=True,
+        help_text="触发审核规则“警告”时须写明原因（至少10个字），督查审核时可见。",
+    )
+    # What the 审核规则 found at the last save (warnings and 提示, projects.quality):督查 read and filter them.
+    findings = models.JSONField("审核提示", default=list, blank=True, editable=False)
+    warning_count = models.PositiveSmallIntegerField("警告数", default=0, editable=False)
+    submitted_late = models.BooleanField("逾期报送", default=False, editable=False)
+    late_reason = models.CharField("逾期原因", max_length=200, blank=True, editable=False)
     status = FSMField("状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT, protected=True)
     return_reason = models.CharField("退回原因", max_length=200, blank=True, editable=False)
     submitted_at = models.DateTimeField("报送时间", null=True, blank=True, editable=False)
@@ -583,19 +593,11 @@ class MonthlyReport(StateModel):
         return Locks(row=f"该月报{self.get_status_display()}，不能修改；如需修改，请先由督查退回。")
 
     def clean(self) -> None:
+        """The 审核规则 (projects.quality), declared once for every door: its 错误 refuse the save, its 警告
+        need a 说明; a transition re-checks only the 错误 (the 说明 was asked for when the data was saved)."""
         if not (self.project_id and self.year and self.month):
             return
-        errors: dict[str, str] = {}
-        now = today()
-        if (self.year, self.month) > (now.year, now.month):
-            errors["month"] = "不能填报未来月份的月报。"
-        start = self.project.actual_start
-        if start is None:
-            errors["project"] = "项目尚未开工，不能填报月报。"
-        elif (self.year, self.month) < (start.year, start.month):
-            errors["month"] = f"月报月份不能早于项目实际开工月份（{start.year}年{start.month}月）。"
-        if errors:
-            raise ValidationError(errors)
+        quality.enforce(self, explain=not getattr(self, "_transitioning", False))
 
     @transition(
         field=status,
@@ -604,8 +606,14 @@ class MonthlyReport(StateModel):
         permission="projects.submit_monthlyreport",
         custom={"label": "报送"},
     )
-    def submit(self, submitter=None) -> None:
-        """报送: the clerk hands the report to the supervisors (the clerk is told of the review)."""
+    def submit(self, submitter=None, late: bool = False, late_reason: str = "") -> None:
+        """报送: the clerk hands the report to the supervisors (the clerk is told of the review). `late`: after
+        the period's window (projects.periods), marked 逾期报送 with its reason; a returned report sent again
+        keeps the mark of its first 报送."""
+        self._transitioning = True
+        if self.status == ReportStatus.DRAFT:
+            self.submitted_late = late
+            self.late_reason = late_reason if late else ""
         self.submitted_at = timezone.now()
         self.submitted_by = submitter
         self.return_reason = ""
@@ -616,6 +624,7 @@ class MonthlyReport(StateModel):
     )
     def approve(self, reviewer) -> None:
         """审核通过."""
+        self._transitioning = True
         self.reviewed_at = timezone.now()
         self.reviewed_by = reviewer
 
@@ -625,6 +634,7 @@ class MonthlyReport(StateModel):
     )
     def send_back(self, reviewer, return_reason: str) -> None:
         """退回 with a reason the clerk reads."""
+        self._transitioning = True
         if not (return_reason or "").strip():
             raise ValidationError({"return_reason": "退回须填写原因。"})
         self.return_reason = return_reason.strip()
@@ -647,6 +657,12 @@ class SitePhoto(models.Model):
     image = UploadField("照片", upload_to="site-photos/%Y/%m/", group="photo")
     caption = models.CharField("说明", max_length=200, blank=True)
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    # Read from the upload's EXIF (projects.photos) before the stored copy is stripped of it; empty without EXIF.
+    taken_at = models.DateTimeField("拍摄时间", null=True, blank=True, editable=False)
+    gps_latitude = models.DecimalField("拍摄纬度", max_digits=9, decimal_places=6, null=True, blank=True,
+                                       editable=False)
+    gps_longitude = models.DecimalField("拍摄经度", max_digits=9, decimal_places=6, null=True, blank=True,
+                                        editable=False)
     history = HistoricalRecords()
 
     scope_district = "report__project__district"
@@ -659,6 +675,68 @@ class SitePhoto(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.image.name
+
+    def save(self, *args, **kwargs) -> None:
+        # A new upload: keep its capture time and place as fields, store the copy without its EXIF.
+        if self.image and not self.image._committed:
+            exif = photos.read_exif(self.image)
+            self.taken_at, self.gps_latitude, self.gps_longitude = exif.taken_at, exif.latitude, exif.longitude
+            photos.strip_exif(self.image)
+        super().save(*args, **kwargs)
+
+
+class ReportPeriod(models.Model):
+    """填报期: the window in which month M's reports are due, by REPORT_PERIOD_CLOSE_DAY of M+1 unless a
+    supervisor extended it (`period_extend`). A row exists only for a period whose window was changed; the
+    others read the default (projects.periods)."""
+
+    year = models.PositiveSmallIntegerField("年", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    month = models.PositiveSmallIntegerField("月", validators=[MinValueValidator(1), MaxValueValidator(12)])
+    closes_on = models.DateField("截止日期", help_text="当日24时截止；此后报送的月报标为“逾期报送”。")
+    history = HistoricalRecords()
+
+    scope_district = UNRESTRICTED  # one window for the whole city; reopenings are per district
+    scope_units = UNRESTRICTED
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "填报期"
+        ordering = ["-year", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="period_once_per_month"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="period_month_range"),
+        ]
+        permissions = [("extend_reportperiod", "延长或重新开放填报期")]
+
+    def __str__(self) -> str:
+        return f"{self.number}（{self.year}年{self.month}月月报，{self.closes_on}截止）"
+
+    @property
+    def number(self) -> str:
+        """期号: 2026年第11期 is the period of November 2026's reports."""
+        return f"{self.year}年第{self.month}期"
+
+
+class PeriodReopening(models.Model):
+    """A period's window reopened for one district until a date, with the supervisor's reason."""
+
+    period = models.ForeignKey(ReportPeriod, verbose_name="填报期", on_delete=models.CASCADE, related_name="reopenings")
+    district = models.ForeignKey(District, verbose_name="属地", on_delete=models.CASCADE, related_name="reopenings")
+    until = models.DateField("开放至")
+    reason = models.CharField("原因", max_length=200)
+    history = HistoricalRecords()
+
+    scope_district = "district"
+    scope_units = ()  # a district's matter: unit clerks see none
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "填报期重新开放"
+        ordering = ["-period__year", "-period__month", "district__sort_order"]
+        constraints = [models.UniqueConstraint(fields=["period", "district"], name="reopening_once_per_district")]
+
+    def __str__(self) -> str:
+        return f"{self.period.number} · {self.district}：开放至{self.until}"
 
 
 class LandSupply(models.Model):

@@ -10,6 +10,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from import_export.fields import Field
 
 from config.dates import today
@@ -17,10 +18,10 @@ from config.excel import values
 from config.excel.columns import column
 from config.excel.resources import ExcelResource
 from config.excel.tables import register
-from config.scoping import is_supervisor
+from config.scoping import is_supervisor, scope_of
 from config.workflow import reason_prefix, rows_held
 
-from . import services
+from . import periods, quality, services
 from .choices import Stage
 from .models import AnnualPlanEntry, LandSupply, MonthlyReport, Project, StatsRegistration
 from .signals import project_facts_changed
@@ -312,6 +313,7 @@ class MonthlyReportResource(ExcelResource):
     month = column(MonthlyReport, "month", values.IntegerWidget(**MONTH))
     amount = column(MonthlyReport, "amount", width=18)
     progress = column(MonthlyReport, "progress", width=40)
+    explanation = column(MonthlyReport, "explanation", width=30)
     status = column(MonthlyReport, "status", readonly=True)
 
     example = {
@@ -321,12 +323,46 @@ class MonthlyReportResource(ExcelResource):
         "month": 5,
         "amount": Decimal("2500"),
         "progress": "主体结构施工，完成形象进度30%",
+        "explanation": "",
         "status": "草稿",
     }
 
     class Meta:
         model = MonthlyReport
         import_id_fields = ("project", "year", "month")
+
+    @classmethod
+    def rules(cls) -> list[str]:
+        """The template's 填写说明 also lists every 审核规则 and its threshold (projects.quality)."""
+        return ["审核规则：错误不能导入；警告须在“说明”列写明原因；提示仅供参考。", *quality.documentation()]
+
+    @classmethod
+    def template_rows(cls, user) -> list[list]:
+        """A district clerk's template holds the open period's rows (本期填报): each project owing the report,
+        with last month's 形象进度 to edit (停缓建 projects: 0 and “停缓建”); others get the example row."""
+        if not scope_of(user).is_district_clerk:
+            return super().template_rows(user)
+        period = periods.current()
+        last = period.first_day - datetime.timedelta(days=1)
+        owing = (periods.projects_owing(user=user, period=period)
+                 .annotate(last_progress=Subquery(MonthlyReport.objects.filter(
+                     project=OuterRef("pk"), year=last.year, month=last.month).values("progress")[:1]),
+                     draft_amount=Subquery(MonthlyReport.objects.filter(
+                         project=OuterRef("pk"), year=period.year, month=period.month).values("amount")[:1]))
+                 .order_by("code"))
+        rows = []
+        for p in owing:
+            suspended = p.stage == Stage.SUSPENDED
+            values_ = {"project": p.code, "project__name": p.name, "year": period.year, "month": period.month,
+                       "amount": p.draft_amount if p.draft_amount is not None else (Decimal("0") if suspended else None),
+                       "progress": "停缓建" if suspended else (p.last_progress or ""), "explanation": "",
+                       "status": "草稿"}
+            rows.append([values_.get(f.attribute, "") for f in cls.fields.values()])
+        return rows or super().template_rows(user)
+
+    def get_bulk_update_fields(self):
+        # What the 审核规则 found is saved with the row (the reviewers read and filter it).
+        return [*super().get_bulk_update_fields(), "findings", "warning_count"]
 
 
 @register

@@ -44,3 +44,10 @@ grant(Role.SUPERVISOR, "axes", "accesslog", VIEW)
 grant(Role.SUPERVISOR, "projects", "robotwebhook", VIEW, ADD, CHANGE, DELETE)
 grant(Role.SUPERVISOR, "projects", "robotdigest", VIEW)
 grant(Role.SUPERVISOR, "projects", "webhookdelivery", VIEW)
+
+# 填报期 (issue 18): everyone reads the windows; supervisors extend them or reopen one for a district.
+for role in (Role.DISTRICT_CLERK, Role.UNIT_CLERK):
+    grant(role, "projects", "reportperiod", VIEW)
+grant(Role.DISTRICT_CLERK, "projects", "periodreopening", VIEW)
+grant(Role.SUPERVISOR, "projects", "reportperiod", VIEW, extra=("extend_reportperiod",))
+grant(Role.SUPERVISOR, "projects", "periodreopening", VIEW)

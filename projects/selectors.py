@@ -36,7 +36,7 @@ from config.lights import Light
 
 from config.scoping import scope_of
 
-from . import figure_cells
+from . import figure_cells, periods
 from .choices import TIER_FLOORS_WAN, Industry, LandUse, PlanKind, ReportStatus, Tier
 from .lights import BEHIND_SCHEDULE_LIGHT
 from .models import (
@@ -616,31 +616,15 @@ def supervisors() -> list[int]:
 
 
 def report_period(on: datetime.date) -> tuple[int, int, datetime.date]:
-    """The period whose reports are owed on `on`: last month (year, month) and the day they are due by.
-
-    A simple definition until the reporting round (填报期) has its own page: month M's report is owed by every
-    project 在建 at the end of M, and due by REPORT_DUE_DAY of M+1.
-    """
-    first = on.replace(day=1)
-    last_month_end = first - datetime.timedelta(days=1)
-    return last_month_end.year, last_month_end.month, first.replace(day=settings.REPORT_DUE_DAY)
+    """The period whose reports are owed on `on` (projects.periods): last month, and the city's close date."""
+    period = periods.period_of(on)
+    return period.year, period.month, periods.closes_on(period)
 
 
 def projects_owing_report(*, user, on: datetime.date):
-    """Projects 在建 at the end of last month without a submitted or approved report for it (草稿 and 已退回
-    still owe), each with `draft_id` (its unsent report of that month, if any)."""
-    from .choices import ReportStatus, Stage
-    from .models import MonthlyReport
-
-    year, month, _ = report_period(on)
-    month_end = on.replace(day=1) - datetime.timedelta(days=1)
-    reports = MonthlyReport.objects.filter(project=OuterRef("pk"), year=year, month=month)
-    return (
-        Project.objects.for_user(user)
-        .filter(stage=Stage.BUILDING, actual_start__lte=month_end)
-        .exclude(Exists(reports.filter(status__in=[ReportStatus.SUBMITTED, ReportStatus.APPROVED])))
-        .annotate(draft_id=Subquery(reports.values("pk")[:1]))
-    )
+    """The open period's projects without a submitted or approved report (projects.periods.projects_owing),
+    each with `draft_id` and `closes_on` (its district's window)."""
+    return periods.projects_owing(user=user, period=periods.period_of(on))
 
 
 def reports_returned(*, user):
@@ -671,6 +655,6 @@ def districts_not_reported(*, user, on: datetime.date):
     return (
         projects_owing_report(user=user, on=on)
         .values("district_id", "district__name", "district__sort_order")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("pk"), closes_on=Max("closes_on"))
         .order_by("district__sort_order", "district_id")
     )

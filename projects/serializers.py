@@ -72,7 +72,14 @@ class AnnualPlanEntrySerializer(ScopedModelSerializer):
 class SitePhotoSerializer(serializers.ModelSerializer):
     class Meta:
         model = SitePhoto
-        fields = ["id", "image", "caption", "uploaded_at"]
+        fields = ["id", "image", "caption", "uploaded_at", "taken_at", "gps_latitude", "gps_longitude"]
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="审核规则编号（projects.quality：E 错误、W 警告、I 提示）")
+    severity = serializers.ChoiceField(choices=["warning", "info"], help_text="warning 警告，info 提示")
+    field = serializers.CharField()
+    message = serializers.CharField()
 
 
 class MonthlyReportSerializer(ScopedModelSerializer):
@@ -81,14 +88,28 @@ class MonthlyReportSerializer(ScopedModelSerializer):
     since_start = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True,
                                            help_text="开工累计完成投资（万元，计算得出）")
     photos = SitePhotoSerializer(many=True, read_only=True)
+    findings = FindingSerializer(many=True, read_only=True, help_text="上次保存时审核规则给出的警告和提示")
 
     class Meta:
         model = MonthlyReport
         fields = [
-            "id", "project", "year", "month", "amount", "progress", "status", "return_reason", "submitted_at",
-            "reviewed_at", "reviewed_by", "year_to_date", "since_start", "photos", "version",
+            "id", "project", "year", "month", "amount", "progress", "explanation", "findings", "warning_count",
+            "status", "return_reason", "submitted_at", "submitted_late", "late_reason", "reviewed_at", "reviewed_by",
+            "year_to_date", "since_start", "photos", "version",
         ]
-        read_only_fields = ["status", "return_reason", "submitted_at", "reviewed_at", "reviewed_by"]
+        read_only_fields = ["status", "return_reason", "submitted_at", "submitted_late", "late_reason",
+                            "reviewed_at", "reviewed_by", "warning_count"]
+
+    def validate(self, attrs):
+        # The 审核规则 run in the model's clean() on the base class's candidate; keep what they found.
+        attrs = super().validate(attrs)
+        attrs["findings"], attrs["warning_count"] = self.validated_candidate.findings, self.validated_candidate.warning_count
+        return attrs
+
+
+class LateSubmitSerializer(serializers.Serializer):
+    late_reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                        help_text="逾期原因：填报期截止后报送须填写")
 
 
 class LandSupplySerializer(ScopedModelSerializer):

@@ -20,7 +20,9 @@ from config.dates import today
 from config.scoping import ensure_can_change, history_user
 from config.workflow import TransitionRefused, history_reason, require_perm, run_transition
 
-from .models import MonthlyReport, Project
+from . import periods
+from .choices import ReportStatus
+from .models import MonthlyReport, PeriodReopening, Project, ReportPeriod
 from .signals import monthly_report_reviewed, project_facts_changed, project_registered, project_started
 
 _held: contextvars.ContextVar[set | None] = contextvars.ContextVar("held_announcements", default=None)
@@ -127,9 +129,63 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
     return project
 
 
-def monthly_report_submit(*, report: MonthlyReport, by) -> MonthlyReport:
-    """报送: draft or returned → submitted."""
-    return run_transition(report, "submit", by=by, submitter=by if getattr(by, "pk", None) else None)
+def monthly_report_submit(*, report: MonthlyReport, by, late_reason: str = "") -> MonthlyReport:
+    """报送: draft or returned → submitted. After the period's window for the report's district
+    (projects.periods) a first 报送 is 逾期报送 and needs `late_reason`, which the history keeps."""
+    late_reason = (late_reason or "").strip()
+    period = periods.Period(report.year, report.month)
+    late = report.status == ReportStatus.DRAFT and periods.is_late(period, report.project.district_id)
+    if late and not late_reason:
+        closes = periods.closes_on(period, report.project.district_id)
+        raise ValidationError({"late_reason": f"{period.number}填报已于{periods.day_label(closes)}截止，逾期报送须填写原因。"})
+    return run_transition(report, "submit", by=by, submitter=by if getattr(by, "pk", None) else None,
+                          late=late, late_reason=late_reason,
+                          reason=f"逾期报送：{late_reason}" if late else "")
+
+
+def _period_row(period: periods.Period) -> ReportPeriod:
+    row, _ = ReportPeriod.objects.select_for_update().get_or_create(
+        year=period.year, month=period.month, defaults={"closes_on": period.default_close})
+    return row
+
+
+def period_extend(*, period: periods.Period, until: datetime.date, reason: str, by) -> ReportPeriod:
+    """延长 a period's window for the whole city to `until` (a supervisor's), with the reason in the history."""
+    require_perm(by, "projects.extend_reportperiod", "延长填报期")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "延长填报期须填写原因。"})
+    with transaction.atomic():
+        row = _period_row(period)
+        if until is None or until <= row.closes_on:
+            raise ValidationError({"until": f"新的截止日期须晚于现在的截止日期（{row.closes_on}）。"})
+        row.closes_on = until
+        row._history_user = history_user(by)
+        row._change_reason = history_reason(f"延长填报期至{until}：{reason}")
+        row.save()
+    return row
+
+
+def period_reopen(*, period: periods.Period, district, until: datetime.date, reason: str, by) -> PeriodReopening:
+    """重新开放 a period for one district until `until`, with the reason in the history (a supervisor's)."""
+    require_perm(by, "projects.extend_reportperiod", "重新开放填报期")
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "重新开放填报期须填写原因。"
+    if until is None or until < today():
+        errors["until"] = "开放至的日期不能早于今天。"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row = _period_row(period)
+        reopening = PeriodReopening.objects.filter(period=row, district=district).first() or PeriodReopening(
+            period=row, district=district)
+        reopening.until, reopening.reason = until, reason
+        reopening._history_user = history_user(by)
+        reopening._change_reason = history_reason(f"为{district}重新开放{period.number}至{until}：{reason}")
+        reopening.save()
+    return reopening
 
 
 def _announce_review(report: MonthlyReport, decision: str, by) -> None:

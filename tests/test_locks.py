@@ -24,6 +24,8 @@ from projects.resources import MonthlyReportResource
 from tests.bonds.conftest import make_bond_project
 from tests.excel.conftest import build_xlsx, read_xlsx
 
+LATE = "补报以前月份的月报（测试）"  # those months' 填报期 have closed: a late 报送 needs a reason
+
 D = datetime.date
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +50,7 @@ def submitted_report(chaoyang, fgw, supervisor, clerk):
 
     project = project_services.project_start(project=make_project(chaoyang), on=D(2021, 4, 1), by=clerk)
     report = MonthlyReport.objects.create(project=project, year=2021, month=5, amount=Decimal("100"))
-    return project_services.monthly_report_submit(report=report, by=clerk)
+    return project_services.monthly_report_submit(report=report, by=clerk, late_reason=LATE)
 
 
 # (make the row, the field, a new value for the API, the same for the sheet, the endpoint, the resource,

@@ -157,6 +157,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             candidate.full_clean(validate_unique=False, validate_constraints=False)
         except DjangoValidationError as exc:
             raise ValidationError(django_errors(exc))
+        self.validated_candidate = candidate  # what clean() derived (e.g. a report's 审核 findings), for subclasses
         return attrs
 
 

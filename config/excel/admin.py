@@ -123,7 +123,7 @@ class ExcelAdminMixin(ImportExportMixin):
             raise PermissionDenied
         tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
         tmp.close()
-        template_file(self.excel_resource, tmp.name)
+        template_file(self.excel_resource, tmp.name, user=request.user)
         return _xlsx_response(tmp.name, f"{self.excel_resource.title}-导入模板.xlsx")
 
     def add_data_read_fail_error_to_form(self, form, e):

@@ -311,8 +311,9 @@ def write_table(target, *, title: str, columns: list[Column], rows: Iterable[lis
     return count
 
 
-def write_template(target, *, title: str, columns: list[Column], example: list[Any], rules: list[str]) -> None:
-    """The downloadable template: the header and one example row, and a 填写说明 sheet for every column."""
+def write_template(target, *, title: str, columns: list[Column], rows: list[list[Any]], rules: list[str]) -> None:
+    """The downloadable template: the header and its rows (an example, or the user's own rows to fill in), and a
+    填写说明 sheet for every column."""
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = title
@@ -321,14 +322,15 @@ def write_template(target, *, title: str, columns: list[Column], example: list[A
         cell = sheet.cell(row=1, column=index)
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    for index, value in enumerate(example, start=1):
-        cell = sheet.cell(row=2, column=index)
-        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-            cell.value, cell.data_type, cell.quotePrefix = value, "s", True
-        else:
-            cell.value = value
-            if isinstance(value, datetime.date):
-                cell.number_format = "yyyy-mm-dd"
+    for number, example in enumerate(rows, start=2):
+        for index, value in enumerate(example, start=1):
+            cell = sheet.cell(row=number, column=index)
+            if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+                cell.value, cell.data_type, cell.quotePrefix = value, "s", True
+            else:
+                cell.value = value
+                if isinstance(value, datetime.date):
+                    cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"
     notes = book.create_sheet("填写说明")
     notes.append(["列名", "是否必填", "填写说明及允许的值"])

@@ -228,6 +228,16 @@ class ExcelResource(resources.ModelResource, metaclass=_ColumnsInOrder):
     def example_row(cls) -> list[Any]:
         return [cls.example.get(f.attribute, "") for f in cls.fields.values()]
 
+    @classmethod
+    def template_rows(cls, user) -> list[list[Any]]:
+        """The rows of `user`'s template: one example row; a table may pre-fill the user's own rows instead."""
+        return [cls.example_row()]
+
+    @classmethod
+    def rules(cls) -> list[str]:
+        """The table's own rules for the template's 填写说明, after the general ones."""
+        return []
+
     # --- import hooks ---
 
     def before_import(self, dataset, **kwargs):

@@ -63,7 +63,8 @@ def _exporter(resource: ExcelResource, field):
     return method if method is not None else field.export
 
 
-def template_file(resource_class: type[ExcelResource], target) -> None:
-    """The downloadable template of a table: header, one example row, and the 填写说明 sheet."""
+def template_file(resource_class: type[ExcelResource], target, *, user=SYSTEM) -> None:
+    """The downloadable template of a table: header, its rows for `user` (one example row unless the table
+    pre-fills the user's own), and the 填写说明 sheet."""
     write_template(target, title=resource_class.title, columns=resource_class.columns(),
-                   example=resource_class.example_row(), rules=GENERAL_RULES)
+                   rows=resource_class.template_rows(user), rules=[*GENERAL_RULES, *resource_class.rules()])

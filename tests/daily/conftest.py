@@ -39,7 +39,7 @@ def report():
         r = MonthlyReport.objects.create(project=project, year=year or y, month=month or m, amount=Decimal("100"),
                                          progress="主体施工")
         if status in ("submitted", "approved", "returned"):
-            r = project_services.monthly_report_submit(report=r, by=by)
+            r = project_services.monthly_report_submit(report=r, by=by, late_reason="补报（测试）")
         if status == "approved":
             r = project_services.monthly_report_approve(report=r, by=reviewer)
         if status == "returned":

@@ -15,6 +15,8 @@ from projects.resources import (
 )
 from tests.excel.conftest import build_xlsx, read_xlsx
 
+LATE = "补报以前月份的月报（测试）"  # those months' 填报期 have closed: a late 报送 needs a reason
+
 COLUMNS = ProjectResource.column_names()
 
 
@@ -209,7 +211,7 @@ def test_submitted_monthly_reports_cannot_be_changed_by_import(clerk, chaoyang, 
     project = services.project_start(project=project, on=datetime.date(2021, 4, 1), by=clerk)
     draft = MonthlyReport.objects.create(project=project, year=2021, month=4, amount=Decimal("100"))
     sent = MonthlyReport.objects.create(project=project, year=2021, month=5, amount=Decimal("100"))
-    services.monthly_report_submit(report=sent, by=clerk)
+    services.monthly_report_submit(report=sent, by=clerk, late_reason=LATE)
     header = MonthlyReportResource.column_names()
     ok = build_xlsx([header, [project.code, None, 2021, 4, "200万", "主体施工", None]], title="月报")
     assert import_file(MonthlyReportResource, ok, user=clerk).ok

@@ -13,6 +13,8 @@ from projects.choices import ReportStatus, Stage
 from projects.models import AnnualPlanEntry, MonthlyReport, Project
 from tests.conftest import make_project
 
+LATE = "补报以前月份的月报（测试）"  # those months' 填报期 have closed: a late 报送 needs a reason
+
 pytestmark = pytest.mark.django_db
 
 
@@ -60,7 +62,9 @@ def test_a_clerk_does_a_months_work_and_a_supervisor_approves_it(login, clerk, s
     report = MonthlyReport.objects.get(project=project)
     assert report.photos.count() == 1
     submit_url = reverse("admin:projects_monthlyreport_transition", args=[report.pk, "submit"])
-    assert c.post(submit_url).status_code == 302
+    page = c.post(submit_url).content.decode()  # May 2021's window closed long ago: the reason is asked for
+    assert "逾期报送须填写原因" in page
+    assert c.post(submit_url, {"late_reason": LATE}).status_code == 302
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTED
 
@@ -100,7 +104,7 @@ def test_an_approved_report_is_read_only_in_the_admin(login, clerk, supervisor, 
 
     project = services.project_start(project=project_factory(chaoyang), on=datetime.date(2021, 4, 1), by=clerk)
     report = MonthlyReport.objects.create(project=project, year=2021, month=5, amount=10)
-    report = services.monthly_report_approve(report=services.monthly_report_submit(report=report, by=clerk),
+    report = services.monthly_report_approve(report=services.monthly_report_submit(report=report, by=clerk, late_reason=LATE),
                                              by=supervisor)
     c = login(clerk)
     url = reverse("admin:projects_monthlyreport_change", args=[report.pk])
@@ -114,18 +118,26 @@ def test_a_clerk_submits_many_reports_at_once_but_cannot_bulk_delete(login, cler
                                                                       project_factory):
     from projects import services
 
+    from projects import periods
+
     project = services.project_start(project=project_factory(chaoyang), on=datetime.date(2021, 4, 1), by=clerk)
-    drafts = [MonthlyReport.objects.create(project=project, year=2021, month=m, amount=10) for m in (5, 6)]
+    period = periods.current()
+    drafts = [MonthlyReport.objects.create(project=services.project_start(
+        project=project_factory(chaoyang), on=datetime.date(2021, 4, 1), by=clerk), year=period.year,
+        month=period.month, amount=10) for _ in range(2)]
+    late = MonthlyReport.objects.create(project=project, year=2021, month=6, amount=10)
     approved = MonthlyReport.objects.create(project=project, year=2021, month=7, amount=10)
-    services.monthly_report_approve(report=services.monthly_report_submit(report=approved, by=clerk), by=supervisor)
+    services.monthly_report_approve(report=services.monthly_report_submit(report=approved, by=clerk, late_reason=LATE), by=supervisor)
     c = login(clerk)
     url = reverse("admin:projects_monthlyreport_changelist")
     response = c.post(url, {"action": "delete_selected", "_selected_action": [approved.pk]})
     assert MonthlyReport.objects.filter(pk=approved.pk).exists()
-    response = c.post(url, {"action": "submit_selected", "_selected_action": [r.pk for r in drafts] + [approved.pk]},
-                      follow=True)
+    response = c.post(url, {"action": "submit_selected",
+                            "_selected_action": [r.pk for r in drafts] + [approved.pk, late.pk]}, follow=True)
     body = response.content.decode()
     assert "已报送 2 份月报" in body and "当前状态为“已审核”" in body
+    # The list's action asks for no reason: a report past its window is sent from its page or the round page.
+    assert "逾期报送须填写原因" in body and MonthlyReport.objects.get(pk=late.pk).status == ReportStatus.DRAFT
     assert set(MonthlyReport.objects.filter(pk__in=[r.pk for r in drafts]).values_list("status", flat=True)) == {
         ReportStatus.SUBMITTED}
 

@@ -17,6 +17,8 @@ from projects.choices import ReportStatus, Stage
 from projects.models import MonthlyReport, Project
 from tests.projects.test_admin_queries import add_rows
 
+LATE = "补报以前月份的月报（测试）"  # those months' 填报期 have closed: a late 报送 needs a reason
+
 pytestmark = pytest.mark.django_db
 
 
@@ -100,7 +102,10 @@ def test_the_report_workflow_over_the_api(api, clerk, supervisor, chaoyang, proj
     assert created.status_code == 400 and "不能早于项目实际开工月份" in created.json()["month"][0]
     created = client.post("/api/monthly-reports/", {"project": project.pk, "year": 2021, "month": 4, "amount": "5"})
     report_id = created.json()["id"]
-    assert client.post(f"/api/monthly-reports/{report_id}/submit/").json()["status"] == ReportStatus.SUBMITTED
+    late = client.post(f"/api/monthly-reports/{report_id}/submit/")
+    assert late.status_code == 400 and "逾期报送须填写原因" in late.json()["late_reason"][0]
+    sent = client.post(f"/api/monthly-reports/{report_id}/submit/", {"late_reason": LATE}).json()
+    assert sent["status"] == ReportStatus.SUBMITTED and sent["submitted_late"] and sent["late_reason"] == LATE
     assert client.post(f"/api/monthly-reports/{report_id}/approve/").status_code == 403
     back = api(supervisor).post(f"/api/monthly-reports/{report_id}/return/", {"reason": "请补充照片"})
     assert back.json()["status"] == ReportStatus.RETURNED and back.json()["return_reason"] == "请补充照片"

@@ -13,6 +13,8 @@ from projects.choices import ReportStatus, Stage
 from projects.models import MonthlyReport, Project
 from projects.signals import project_registered, project_started
 
+LATE = "补报以前月份的月报（测试）"  # those months' 填报期 have closed: a late 报送 needs a reason
+
 pytestmark = pytest.mark.django_db
 START = datetime.date(2021, 4, 10)
 
@@ -134,7 +136,7 @@ def started_report(clerk, chaoyang, project_factory, **fields) -> MonthlyReport:
 
 def test_a_report_is_submitted_then_approved_by_a_supervisor(clerk, supervisor, chaoyang, project_factory):
     report = started_report(clerk, chaoyang, project_factory)
-    report = services.monthly_report_submit(report=report, by=clerk)
+    report = services.monthly_report_submit(report=report, by=clerk, late_reason=LATE)
     assert report.status == ReportStatus.SUBMITTED and report.submitted_at
     with pytest.raises(PermissionDenied):
         services.monthly_report_approve(report=report, by=clerk)
@@ -143,20 +145,20 @@ def test_a_report_is_submitted_then_approved_by_a_supervisor(clerk, supervisor, 
 
 
 def test_a_returned_report_carries_its_reason_and_can_be_submitted_again(clerk, supervisor, chaoyang, project_factory):
-    report = services.monthly_report_submit(report=started_report(clerk, chaoyang, project_factory), by=clerk)
+    report = services.monthly_report_submit(report=started_report(clerk, chaoyang, project_factory), by=clerk, late_reason=LATE)
     with pytest.raises(ValidationError, match="退回须填写原因"):
         services.monthly_report_return(report=report, reason="", by=supervisor)
     report = services.monthly_report_return(report=report, reason="金额与形象进度不符", by=supervisor)
     assert (report.status, report.return_reason) == (ReportStatus.RETURNED, "金额与形象进度不符")
-    report = services.monthly_report_submit(report=report, by=clerk)
+    report = services.monthly_report_submit(report=report, by=clerk, late_reason=LATE)
     assert report.status == ReportStatus.SUBMITTED and report.return_reason == ""
 
 
 def test_an_approved_report_cannot_be_submitted_again(clerk, supervisor, chaoyang, project_factory):
-    report = services.monthly_report_submit(report=started_report(clerk, chaoyang, project_factory), by=clerk)
+    report = services.monthly_report_submit(report=started_report(clerk, chaoyang, project_factory), by=clerk, late_reason=LATE)
     report = services.monthly_report_approve(report=report, by=supervisor)
     with pytest.raises(TransitionRefused, match="已审核"):
-        services.monthly_report_submit(report=report, by=clerk)
+        services.monthly_report_submit(report=report, by=clerk, late_reason=LATE)
 
 
 def test_the_stage_cannot_be_assigned_directly(chaoyang, project_factory):

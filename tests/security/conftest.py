@@ -44,7 +44,9 @@ from projects.models import (
     InvestmentIndicator,
     LandSupply,
     MonthlyReport,
+    PeriodReopening,
     Project,
+    ReportPeriod,
     RobotDigest,
     RobotWebhook,
     SitePhoto,
@@ -172,6 +174,9 @@ def _rows_of(district, unit, supervisor, issue, n: int) -> list[Project]:
                                sent_on=D(2021, 6, 3), item_count=1, subject="提醒主题")
     ReminderLog.objects.create(recipient=f"unit{n}@example.cn", recipient_name="单位提醒", unit=unit,
                                sent_on=D(2021, 6, 3), item_count=1, subject="提醒主题")
+    period, _ = ReportPeriod.objects.get_or_create(year=2021, month=5, defaults={"closes_on": D(2021, 6, 5)})
+    PeriodReopening.objects.get_or_create(period=period, district=district,
+                                          defaults={"until": D(2021, 6, 20), "reason": "重新开放原因说明"})
     StatsRegistration.objects.create(project_code=started.code, project_name=started.name, stats_code=f"TJ{n:08d}",
                                      registered_on=D(2021, 5, 1), project=started, matched_by="code")
     for owner in ({"district": district}, {"unit": unit}):

@@ -1,0 +1,233 @@
+"""本期填报: the monthly round on one admin page (`/admin/projects/monthlyreport/round/`).
+
+A district clerk gets one row per project of the district that owes the open period's report
+(`periods.projects_due`): its code and name, the year's plan, last month's amount and 形象进度, the year-to-date
+and since-start totals, 序时进度 and the light; and enters the month's amount, the 形象进度 (pre-filled with last
+month's), a 说明 when a 审核规则 warns, and photos. Submitted and approved rows are read-only.
+
+- 保存全部 saves every filled row in one transaction; any row in error (a rule, a photo, a stale version) saves
+  nothing, and each error is shown beside its row and field.
+- 报送所选 / 报送全部 save, then submit the rows through `services.monthly_report_submit`, in the same
+  transaction: a refusal (a late report without its reason) saves nothing either.
+- A page holds ROWS_PER_PAGE rows and costs the same number of queries whatever the number of rows: the
+  rows, their reports, their photos' counts and the rules' facts are each one query for the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from config.admin import VersionedForm
+from config.dates import today
+from config.lights import COLOURS as LIGHT_COLOURS
+from config.lights import Light
+from config.scoping import is_supervisor, scope_of
+
+from . import periods, photos, quality, selectors, services
+from .choices import REPORT_STATUS_COLOURS, ReportStatus, Stage
+from .models import MonthlyReport, SitePhoto
+
+ROWS_PER_PAGE = 100
+MONEY = selectors.MONEY
+
+
+class RoundRowForm(VersionedForm):
+    """One row's entry: what the clerk types; the rules run in the model's `clean()` (projects.quality)."""
+
+    class Meta:
+        model = MonthlyReport
+        fields = ["amount", "progress", "explanation", "version"]
+        widgets = {
+            "amount": forms.TextInput(attrs={"inputmode": "decimal", "class": "kp-amount", "autocomplete": "off"}),
+            "progress": forms.Textarea(attrs={"rows": 2, "class": "kp-progress"}),
+            "explanation": forms.Textarea(attrs={"rows": 2, "class": "kp-explanation",
+                                                 "placeholder": "触发“警告”时写明原因（至少10个字）"}),
+        }
+
+    def __init__(self, *args, tab: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].required = False
+        # Tab goes amount → progress → the next row's amount; the rest of a row follows all rows.
+        self.fields["amount"].widget.attrs["tabindex"] = 2 * tab + 1
+        self.fields["progress"].widget.attrs["tabindex"] = 2 * tab + 2
+
+    @property
+    def touched(self) -> bool:
+        """A new row counts once its amount is typed; a stored draft always does."""
+        return bool(self.instance.pk) or bool((self.data.get(self.add_prefix("amount")) or "").strip())
+
+
+def _rows(user, period: periods.Period):
+    """The projects owing the period, with the columns of the page: one query."""
+    reports = MonthlyReport.objects.filter(project=OuterRef("pk"))
+    before = Q(year__lt=period.year) | Q(year=period.year, month__lt=period.month)
+    last = period.first_day - datetime.timedelta(days=1)
+    last_month = reports.filter(year=last.year, month=last.month)
+
+    def total(condition):
+        rows = reports.filter(condition).order_by().values("project").annotate(t=Sum("amount")).values("t")
+        return Coalesce(Subquery(rows, output_field=MONEY), Decimal("0"), output_field=MONEY)
+
+    projects = selectors.with_progress(periods.projects_due(user=user, period=period), year=period.year)
+    return (projects.select_related("district")
+            .annotate(last_amount=Subquery(last_month.values("amount")[:1]),
+                      last_progress=Subquery(last_month.values("progress")[:1]),
+                      ytd_before=total(before & Q(year=period.year)), since_before=total(before))
+            .order_by("district__sort_order", "code"))
+
+
+def _photo_facts(files) -> list[quality.PhotoFact]:
+    now = timezone.now()
+    return [quality.PhotoFact(photos.read_exif(f).taken_at, now) for f in files]
+
+
+class RoundPage:
+    """One page of the round for one request: its rows, their forms and what the POST did to them."""
+
+    def __init__(self, model_admin, request):
+        self.admin, self.request, self.user = model_admin, request, request.user
+        self.period = periods.current()
+        self.can_submit = model_admin.has_submit_permission(request)
+        paginator = Paginator(_rows(self.user, self.period), ROWS_PER_PAGE)
+        self.page = paginator.get_page(request.POST.get("page") or request.GET.get("page"))
+        self.projects = list(self.page.object_list)
+        ids = [p.pk for p in self.projects]
+        self.reports = {r.project_id: r for r in MonthlyReport.objects.filter(
+            project_id__in=ids, year=self.period.year, month=self.period.month)
+            .annotate(photo_count=Count("photos")).select_related("project")}
+        district = scope_of(self.user).district_id
+        self.closes_on = periods.closes_on(self.period, district) if district else periods.closes_on(self.period)
+        self.closed = today() > self.closes_on
+        self.rows = []
+        data = request.POST if request.method == "POST" else None
+        for index, project in enumerate(self.projects):
+            report = self.reports.get(project.pk)
+            editable = self.can_submit and (report is None or report.is_editable)
+            row = {"project": project, "report": report, "editable": editable, "photo_errors": [],
+                   "schedule_pct": (Decimal(self.period.month) * 100 / 12).quantize(Decimal("0.1")),
+                   "light": Light(project.light), "light_colour": LIGHT_COLOURS[Light(project.light)],
+                   "suspended": project.stage == Stage.SUSPENDED}
+            if editable:
+                instance = report or MonthlyReport(project=project, year=self.period.year, month=self.period.month)
+                instance.project = project
+                row["form"] = RoundRowForm(data, request.FILES if data is not None else None,
+                                           prefix=f"p{project.pk}", instance=instance, tab=index,
+                                           initial=self._initial(project, report))
+            self.rows.append(row)
+
+    def _initial(self, project, report) -> dict:
+        if report is not None:
+            return {}
+        suspended = project.stage == Stage.SUSPENDED
+        return {"amount": Decimal("0") if suspended else None,
+                "progress": "停缓建" if suspended else (project.last_progress or "")}
+
+    # --- POST ---
+
+    def save(self, submit: str) -> bool:
+        """Validate every row, then save (and submit) all of them, or nothing. True when saved."""
+        chosen = set(self.request.POST.getlist("select"))
+        forms_ = [r for r in self.rows if "form" in r]
+        if submit == "all":
+            wanted = forms_
+        elif submit == "selected":
+            wanted = [r for r in forms_ if str(r["project"].pk) in chosen]
+            if not wanted:
+                self.error = "请先勾选要报送的项目。"
+                return False
+        else:
+            wanted = []
+        wanted_ids = {r["project"].pk for r in wanted}
+        active = [r for r in forms_ if r["form"].touched or r["project"].pk in wanted_ids]
+        new_photos = {}
+        for row in active:
+            files = self.request.FILES.getlist(f"p{row['project'].pk}-photos")
+            row["files"] = files
+            for f in files:
+                try:
+                    SitePhoto(image=f).full_clean(exclude=["report"])
+                except ValidationError as exc:
+                    row["photo_errors"] += exc.messages
+            key = (row["project"].pk, self.period.year, self.period.month)
+            new_photos[key] = _photo_facts(files)
+        quality.attach([r["form"].instance for r in active], new_photos)
+        for row in active:
+            form = row["form"]
+            if row["project"].pk in wanted_ids and not (form.data.get(form.add_prefix("amount")) or "").strip():
+                form.is_valid()
+                form.add_error("amount", "报送前请填写本月完成投资（没有投资请填0）。")
+        valid = all(r["form"].is_valid() and not r["photo_errors"] for r in active)
+        self.error_rows = sum(1 for r in active if r["form"].errors or r["photo_errors"])
+        late_reason = (self.request.POST.get("late_reason") or "").strip()
+        if valid and wanted and self.closed and not late_reason:
+            self.late_error = f"{self.period.number}填报已于{periods.day_label(self.closes_on)}截止，逾期报送须填写原因。"
+            return False
+        if not valid:
+            return False
+        try:
+            with transaction.atomic():
+                saved = 0
+                for row in active:
+                    report = row["form"].save()
+                    for f in row.get("files", []):
+                        SitePhoto.objects.create(report=report, image=f)
+                    row["saved"] = report
+                    saved += 1
+                for row in wanted:
+                    services.monthly_report_submit(report=row["saved"], by=self.user, late_reason=late_reason)
+        except ValidationError as exc:
+            self.error = "未保存：" + "；".join(exc.messages)
+            return False
+        except PermissionDenied as exc:
+            self.error = f"未保存：{exc}"
+            return False
+        except IntegrityError:
+            self.error = "未保存：有人同时填报了同一项目的月报，请刷新页面后再填。"
+            return False
+        self.saved, self.submitted = saved, len(wanted)
+        return True
+
+
+def round_view(model_admin, request):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    page = RoundPage(model_admin, request)
+    if request.method == "POST":
+        if not page.can_submit:
+            raise PermissionDenied
+        action = request.POST.get("action", "save")
+        submit = {"submit_all": "all", "submit_selected": "selected"}.get(action, "")
+        if page.save(submit):
+            verb = f"已保存 {page.saved} 份月报" + (f"，报送 {page.submitted} 份" if page.submitted else "")
+            messages.success(request, f"{verb}。")
+            url = reverse("admin:projects_monthlyreport_round")
+            return HttpResponseRedirect(url + (f"?page={page.page.number}" if page.page.number > 1 else ""))
+    states = {s: 0 for s in ReportStatus.values}
+    for r in page.reports.values():
+        states[r.status] += 1
+    owed = len(page.projects) - states[ReportStatus.SUBMITTED] - states[ReportStatus.APPROVED]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta, "title": f"本期填报：{page.period.number}（{page.period.label}月报）",
+        "page": page, "period": page.period, "rows": page.rows, "closes_on": page.closes_on, "closed": page.closed,
+        "can_submit": page.can_submit, "owed": owed, "total": page.page.paginator.count,
+        "status_colours": REPORT_STATUS_COLOURS, "supervisor": is_supervisor(request.user),
+        "error": getattr(page, "error", ""), "late_error": getattr(page, "late_error", ""),
+        "error_rows": getattr(page, "error_rows", 0), "late_reason": request.POST.get("late_reason", ""),
+        "template_url": reverse("admin:projects_monthlyreport_excel_template"),
+        "rules": quality.RULES,
+    }
+    return TemplateResponse(request, "admin/projects/round.html", context)

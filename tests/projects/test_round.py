@@ -1,0 +1,176 @@
+"""本期填报 and 填报期: who owes, what a row shows, all-or-nothing saves, submitting, late reports, extension and
+reopening, and a page whose queries do not grow with its rows."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from config.dates import today
+from projects import periods, services
+from projects.choices import PlanKind, ReportStatus
+from projects.models import AnnualPlanEntry, MonthlyReport, PeriodReopening, ReportPeriod
+
+ROUND = "/admin/projects/monthlyreport/round/"
+
+
+def _building(project_factory, district, clerk, n=1, **fields):
+    period = periods.current()
+    made = []
+    for _ in range(n):
+        p = services.project_start(project=project_factory(district, **fields),
+                                   on=period.first_day - datetime.timedelta(days=90), by=clerk)
+        last = period.first_day - datetime.timedelta(days=1)
+        MonthlyReport.objects.create(project=p, year=last.year, month=last.month, amount=Decimal("100"),
+                                     progress=f"{p.name}：主体施工")
+        AnnualPlanEntry.objects.create(project=p, year=period.year, kind=PlanKind.CONTINUING,
+                                       planned_investment=Decimal("240"))
+        made.append(p)
+    return made
+
+
+def _row(p, amount, progress=None):
+    return {f"p{p.pk}-amount": amount, f"p{p.pk}-progress": progress or f"{p.name}：主体封顶", f"p{p.pk}-explanation": ""}
+
+
+def test_the_round_lists_the_district_projects_that_owe_the_period_pre_filled(login, clerk, other_clerk, chaoyang,
+                                                                           nanguan, project_factory):
+    mine = _building(project_factory, chaoyang, clerk)[0]
+    suspended = services.project_suspend(project=_building(project_factory, chaoyang, clerk)[0], reason="资金",
+                                         by=clerk)
+    not_started = project_factory(chaoyang)
+    theirs = _building(project_factory, nanguan, other_clerk)[0]
+    page = login(clerk).get(ROUND).content.decode()
+    assert periods.current().number in page
+    assert mine.name in page and suspended.name in page
+    assert not_started.name not in page and theirs.name not in page
+    assert f"{mine.name}：主体施工</textarea>" in page  # last month's 形象进度, to edit
+    assert "停缓建</textarea>" in page and 'value="0"' in page  # 停缓建: 0 and “停缓建” suggested
+    assert 'tabindex="1"' in page and 'tabindex="2"' in page and 'tabindex="3"' in page
+
+
+def test_the_page_costs_the_same_queries_for_3_and_30_projects(login, clerk, chaoyang, project_factory):
+    c = login(clerk)
+    _building(project_factory, chaoyang, clerk, 3)
+    c.get(ROUND)
+    with CaptureQueriesContext(connection) as few:
+        assert c.get(ROUND).status_code == 200
+    _building(project_factory, chaoyang, clerk, 27)
+    with CaptureQueriesContext(connection) as many:
+        body = c.get(ROUND).content.decode()
+    assert body.count('class="kp-round-row') == 30
+    assert len(many) == len(few) <= 14, [q["sql"][:120] for q in many]
+
+
+def test_save_all_saves_nothing_while_one_row_is_in_error_then_everything(login, clerk, chaoyang, project_factory):
+    a, b, c_ = _building(project_factory, chaoyang, clerk, 3)
+    client = login(clerk)
+    data = {**_row(a, "120"), **_row(b, "-3"), **_row(c_, "130"), "action": "save"}
+    page = client.post(ROUND, data).content.decode()
+    assert "有 1 行未通过审核，全部未保存" in page and "本月完成投资不能为负数（填写的是-3.00万元）" in page
+    period = periods.current()
+    assert not MonthlyReport.objects.filter(year=period.year, month=period.month).exists()
+    data.update(_row(b, "110"))
+    assert client.post(ROUND, data).status_code == 302
+    saved = MonthlyReport.objects.filter(year=period.year, month=period.month, status=ReportStatus.DRAFT)
+    assert sorted(saved.values_list("amount", flat=True)) == [Decimal("110"), Decimal("120"), Decimal("130")]
+
+
+def test_submit_all_submits_every_row_and_shows_them_read_only(login, clerk, chaoyang, project_factory, settings):
+    settings.REPORT_PERIOD_CLOSE_DAY = 28  # the window is open whatever day the test runs
+    rows = _building(project_factory, chaoyang, clerk, 2)
+    client = login(clerk)
+    blank = client.post(ROUND, {**_row(rows[0], "50"), **_row(rows[1], ""), "action": "submit_all"}).content.decode()
+    assert "报送前请填写本月完成投资" in blank and not MonthlyReport.objects.filter(status="submitted").exists()
+    assert client.post(ROUND, {**_row(rows[0], "50"), **_row(rows[1], "100"), "action": "submit_all"}).status_code == 302
+    period = periods.current()
+    sent = MonthlyReport.objects.filter(year=period.year, month=period.month)
+    assert set(sent.values_list("status", "submitted_late")) == {(ReportStatus.SUBMITTED, False)}
+    page = client.get(ROUND).content.decode()
+    assert page.count("kp-readonly") == 2 and "已报送" in page and 'name="p1-amount' not in page
+
+
+def test_submit_selected_submits_only_the_ticked_rows(login, clerk, chaoyang, project_factory, settings):
+    settings.REPORT_PERIOD_CLOSE_DAY = 28
+    a, b = _building(project_factory, chaoyang, clerk, 2)
+    client = login(clerk)
+    assert client.post(ROUND, {**_row(a, "50"), **_row(b, "60"), "select": [str(a.pk)],
+                               "action": "submit_selected"}).status_code == 302
+    period = periods.current()
+    states = dict(MonthlyReport.objects.filter(year=period.year, month=period.month)
+                  .values_list("project_id", "status"))
+    assert states == {a.pk: ReportStatus.SUBMITTED, b.pk: ReportStatus.DRAFT}
+
+
+def test_a_late_round_needs_a_reason_and_marks_the_reports_late(login, clerk, chaoyang, project_factory, settings):
+    period = periods.current()
+    ReportPeriod.objects.create(year=period.year, month=period.month, closes_on=today() - datetime.timedelta(days=1))
+    (p,) = _building(project_factory, chaoyang, clerk)
+    client = login(clerk)
+    page = client.post(ROUND, {**_row(p, "80"), "action": "submit_all"}).content.decode()
+    assert "逾期报送须填写原因" in page and not MonthlyReport.objects.filter(year=period.year, month=period.month).exists()
+    assert client.post(ROUND, {**_row(p, "80"), "late_reason": "项目单位财务人员变动，数据晚报",
+                               "action": "submit_all"}).status_code == 302
+    report = MonthlyReport.objects.get(project=p, year=period.year, month=period.month)
+    assert report.submitted_late and report.late_reason == "项目单位财务人员变动，数据晚报"
+    assert report.history.first().history_change_reason == "逾期报送：项目单位财务人员变动，数据晚报"
+    assert list(periods.late_counts(user=clerk, year=period.year)) == [
+        {"district_id": chaoyang.pk, "district__name": "朝阳区", "late": 1}]
+
+
+def test_a_report_sent_within_the_window_is_not_late_and_needs_no_reason(clerk, chaoyang, project_factory, settings):
+    settings.REPORT_PERIOD_CLOSE_DAY = 28
+    (p,) = _building(project_factory, chaoyang, clerk)
+    period = periods.current()
+    r = MonthlyReport.objects.create(project=p, year=period.year, month=period.month, amount=Decimal("5"))
+    r = services.monthly_report_submit(report=r, by=clerk)
+    assert not r.submitted_late and list(periods.late_counts(user=clerk, year=period.year)) == []
+
+
+def test_a_supervisor_extends_a_period_or_reopens_it_for_one_district_with_the_reason_in_history(
+        login, clerk, other_clerk, supervisor, chaoyang, nanguan, project_factory):
+    old = periods.Period(2021, 5)  # closed on 5 June 2021
+    until = today() + datetime.timedelta(days=3)
+    mine = services.project_start(project=project_factory(chaoyang), on=datetime.date(2021, 4, 1), by=clerk)
+    late = MonthlyReport.objects.create(project=mine, year=2021, month=5, amount=Decimal("1"))
+    assert periods.is_late(old, chaoyang.pk)
+    services.period_reopen(period=old, district=chaoyang, until=until, reason="系统故障补报", by=supervisor)
+    assert not periods.is_late(old, chaoyang.pk) and periods.is_late(old, nanguan.pk)
+    reopening = PeriodReopening.objects.get()
+    assert reopening.history.first().history_change_reason == f"为朝阳区重新开放2021年第5期至{until}：系统故障补报"
+    assert not services.monthly_report_submit(report=late, by=clerk).submitted_late
+    row = services.period_extend(period=old, until=until, reason="春节顺延", by=supervisor)
+    assert row.history.first().history_change_reason == f"延长填报期至{until}：春节顺延" and not periods.is_late(old, nanguan.pk)
+    with pytest.raises(PermissionDenied):
+        services.period_extend(period=old, until=until + datetime.timedelta(days=1), reason="自己延长", by=clerk)
+    # the admin's buttons: the period's page offers both to a supervisor
+    page = login(supervisor).get(reverse("admin:projects_reportperiod_change", args=[row.pk])).content.decode()
+    assert "延长填报期" in page and "为属地重新开放" in page and "系统故障补报" in page
+
+
+def test_the_excel_template_of_a_clerk_holds_the_round_rows(login, clerk, chaoyang, project_factory, tmp_path):
+    rows = _building(project_factory, chaoyang, clerk, 2)
+    response = login(clerk).get(reverse("admin:projects_monthlyreport_excel_template"))
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(b"".join(response.streaming_content))
+    sheet = openpyxl.load_workbook(path)["月报"]
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    period = periods.current()
+    assert sorted(v[0] for v in values) == sorted(p.code for p in rows)
+    assert {(v[2], v[3]) for v in values} == {(period.year, period.month)}
+    assert {v[5] for v in values} == {f"{p.name}：主体施工" for p in rows}
+
+
+def test_the_round_is_linked_from_the_list_the_index_and_the_todo(login, clerk, chaoyang, project_factory):
+    (p,) = _building(project_factory, chaoyang, clerk)
+    c = login(clerk)
+    assert ROUND in c.get(reverse("admin:projects_monthlyreport_changelist")).content.decode()
+    assert ROUND in c.get(reverse("admin:index")).content.decode()
+    assert f"{ROUND}#p{p.pk}" in c.get("/todo/").content.decode()
