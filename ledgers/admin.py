@@ -426,3 +426,5 @@ class ReminderLogAdmin(ScopedAdmin):
         return False
 
 
+
+from .supervision import admin as _supervision_admin  # noqa: E402,F401  (调度会 and 督办单)

@@ -26,6 +26,7 @@ from .models import (
     StartCondition,
     StartConditionType,
 )
+from .supervision.api import ROUTES as ORDER_ROUTES
 from .serializers import (
     ApprovalSessionSerializer,
     CloseSerializer,
@@ -156,4 +157,5 @@ ROUTES = [
     ("start-conditions", StartConditionViewSet),
     ("approval-sessions", ApprovalSessionViewSet),
     ("problems", ProblemViewSet),
+    *ORDER_ROUTES,
 ]

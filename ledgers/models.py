@@ -526,3 +526,15 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sent_on} {self.recipient_name}"
+
+
+# --- 调度会 and 督办单 (ledgers.supervision), imported here so that Django finds them as the app's models ------
+
+from .supervision.models import (  # noqa: E402,F401
+    Meeting,
+    MeetingItem,
+    OrderReply,
+    OrderSerial,
+    ReplyAttachment,
+    SupervisionOrder,
+)
