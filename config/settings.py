@@ -276,3 +276,6 @@ NOTIFY_WEBHOOK_TRIES = env.int("NOTIFY_WEBHOOK_TRIES", default=3)
 NOTIFY_WEBHOOK_BACKOFF_SECONDS = env.float("NOTIFY_WEBHOOK_BACKOFF_SECONDS", default=2.0)
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
 NOTIFY_WEBHOOK_CA_FILE = env.str("NOTIFY_WEBHOOK_CA_FILE", default="")  # extra CA bundle (tests: a local receiver)
+
+# 调度会 (issue 20): a generated agenda lists at most this many red-light projects, the largest first.
+MEETING_RED_PROJECTS = env.int("MEETING_RED_PROJECTS", default=20)

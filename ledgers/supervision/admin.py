@@ -225,13 +225,15 @@ class MeetingAdmin(VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
 
     def save_formset(self, request, form, formset, change):
         # New items and 不上会 go through the services (numbering, the lock of a held meeting); other edits of an
-        # item's wording are plain saves with history.
+        # item's wording are plain saves with history. The admin's change message reads the three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for f in formset.forms:
             if not f.has_changed():
                 continue
             if f.instance.pk is None:
-                services.meeting_item_add(meeting=form.instance, title=f.cleaned_data["title"],
-                                          detail=f.cleaned_data.get("detail", ""), by=request.user)
+                formset.new_objects.append(services.meeting_item_add(
+                    meeting=form.instance, title=f.cleaned_data["title"], detail=f.cleaned_data.get("detail", ""),
+                    by=request.user))
                 continue
             if "dropped" in f.changed_data:
                 services.meeting_item_drop(item=f.instance, dropped=f.cleaned_data["dropped"], by=request.user)
@@ -240,6 +242,7 @@ class MeetingAdmin(VersionedAdminMixin, TransitionAdminMixin, ScopedAdmin):
                 item = f.save(commit=False)
                 item._history_user, item._change_reason = request.user, "修改议题"
                 item.save(update_fields=edited)
+            formset.changed_objects.append((f.instance, f.changed_data))
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -23,7 +23,7 @@ from .models import Meeting
 OFFICE = "投资促进和重点项目推进工作领导小组办公室"
 SECTIONS = [
     (ItemKind.PROBLEM, "待协调解决的问题"),
-    (ItemKind.RED_PROJECT, "红灯项目（投资完成率落后序时进度）"),
+    (ItemKind.RED_PROJECT, "红灯项目（投资完成率落后序时进度，按总投资排序）"),
     (ItemKind.OVERDUE_ORDER, "超期未办结的督办单"),
     (ItemKind.OTHER, "其他议题"),
 ]

@@ -70,7 +70,8 @@ class Meeting(StateModel):
     class Meta:
         verbose_name = verbose_name_plural = "调度会"
         ordering = ["-held_on", "-pk"]
-        constraints = [models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="meeting_level_range")]
+        constraints = [models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="meeting_level_range",
+                                              violation_error_message="会议层级须为专班、部门联席会议或领导小组。")]
         permissions = [("hold_meeting", "召开调度会")]
 
     def __str__(self) -> str:
@@ -133,7 +134,7 @@ class MeetingItem(models.Model):
             models.UniqueConstraint(fields=["meeting", "order"], condition=Q(order__isnull=False),
                                     name="meeting_item_order_once"),
             models.CheckConstraint(condition=Q(decision="") | Q(decided_on__isnull=False),
-                                   name="meeting_item_decision_dated"),
+                                   name="meeting_item_decision_dated", violation_error_message="议定事项须有议定日期。"),
         ]
 
     def __str__(self) -> str:
@@ -212,10 +213,12 @@ class SupervisionOrder(StateModel):
         constraints = [
             models.UniqueConstraint(fields=["year", "serial"], name="order_number_once"),
             models.CheckConstraint(condition=Q(responsible_unit__isnull=False) | Q(district__isnull=False),
-                                   name="order_has_addressee"),
-            models.CheckConstraint(condition=Q(deadline__gte=models.F("issued_on")), name="order_deadline_after_issue"),
+                                   name="order_has_addressee", violation_error_message="责任单位和属地至少填写一项。"),
+            models.CheckConstraint(condition=Q(deadline__gte=models.F("issued_on")), name="order_deadline_after_issue",
+                                   violation_error_message="办理时限不能早于下发日期。"),
             models.CheckConstraint(condition=Q(status="done", done_on__isnull=False)
-                                   | (~Q(status="done") & Q(done_on__isnull=True)), name="order_done_has_date"),
+                                   | (~Q(status="done") & Q(done_on__isnull=True)), name="order_done_has_date",
+                                   violation_error_message="已办结的督办单须有办结日期。"),
         ]
         permissions = [("reply_supervisionorder", "回复督办单"), ("accept_supervisionorder", "督办单办结或退回")]
 
@@ -233,12 +236,16 @@ class SupervisionOrder(StateModel):
         return "、".join(names)
 
     def locked_fields(self) -> Locks:
-        """Issued is issued: what, to whom and by when change only by a new order."""
+        """Who must act, by when and why are the order's as issued; its wording can be corrected only until the
+        first reply (下发). Once answered, nothing of it changes; 已办结 closes the row."""
         if self.status == OrderStatus.DONE:
             return Locks(row="督办单已办结，不能修改。")
-        issued = "督办单已下发，内容、责任单位、属地和办理时限不能修改。"
-        return Locks(dict.fromkeys(("source", "source_item", "problem", "project", "title", "content",
-                                    "responsible_unit", "district", "deadline", "issued_on"), issued))
+        issued = "督办单已下发，来源、责任单位、属地、办理时限和下发日期不能修改。"
+        fields = dict.fromkeys(("source", "source_item", "problem", "project", "responsible_unit", "district",
+                                "deadline", "issued_on"), issued)
+        if self.status != OrderStatus.ISSUED:
+            fields.update(dict.fromkeys(("title", "content"), "督办单已回复，督办事项和内容不能再修改。"))
+        return Locks(fields)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

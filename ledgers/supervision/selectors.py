@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 
 from config.dates import today
 from config.lights import Light
+from config.pages import money
 from config.scoping import SYSTEM
 from projects import selectors as project_selectors
 from projects.models import Project
@@ -90,7 +92,8 @@ def agenda_date(meeting: Meeting) -> datetime.date:
 
 def agenda_candidates(meeting: Meeting) -> list[Candidate]:
     """The generated agenda: the unsolved problems escalated to the meeting's level within its scope, then the
-    red-light projects in its scope (投资完成率 behind 序时进度, `projects.lights.BEHIND_SCHEDULE_LIGHT`), then the
+    red-light projects in its scope (投资完成率 behind 序时进度, `projects.lights.BEHIND_SCHEDULE_LIGHT`; the
+    MEETING_RED_PROJECTS largest: a city has hundreds, a meeting discusses a few, the supervisor adds more), then the
     overdue 督办单 in its scope. Three queries and the units' (a constant number)."""
     on = agenda_date(meeting)
     problems_q, projects_q, orders_q = meeting_scope(meeting)
@@ -99,7 +102,8 @@ def agenda_candidates(meeting: Meeting) -> list[Candidate]:
                 .select_related("project", "responsible_unit").order_by("deadline", "pk"))
     red = (project_selectors.with_progress(
         project_selectors.of_year(Project.objects.filter(projects_q), year=on.year), year=on.year)
-        .filter(light=Light.RED).select_related("district", "responsible_unit").order_by("-total_investment", "code"))
+        .filter(light=Light.RED).select_related("district", "responsible_unit")
+        .order_by("-total_investment", "code")[:settings.MEETING_RED_PROJECTS])
     orders = overdue_orders(SYSTEM, on=on)  # the meeting reads the whole city; its scope narrows.filter(orders_q)
     found = [
         Candidate(ItemKind.PROBLEM, f"{p.project.name}：{p.description[:60]}",
@@ -107,10 +111,12 @@ def agenda_candidates(meeting: Meeting) -> list[Candidate]:
                   problem=p, project=p.project)
         for p in problems
     ]
+    schedule = project_selectors.schedule_pct(on.year)
     found += [
         Candidate(ItemKind.RED_PROJECT, f"{p.name}（{p.district}）",
-                  f"项目代码 {p.code}；年度计划投资 {p.plan_investment} 万元，已完成 {p.completed} 万元，"
-                  f"落后序时进度；责任单位：{p.responsible_unit or '—'}。", project=p)
+                  f"项目代码 {p.code}；年度计划投资 {money(p.plan_investment)} 万元，已完成 {money(p.completed)} 万元"
+                  f"（完成率 {p.completed * 100 / p.plan_investment:.1f}%，序时进度 {schedule}%）；"
+                  f"责任单位：{p.responsible_unit or '—'}。", project=p)
         for p in red
     ]
     found += [

@@ -13,19 +13,18 @@ from .models import Meeting, MeetingItem, OrderReply, ReplyAttachment, Supervisi
 from .selectors import order_overdue_days
 
 
-class PersonField(serializers.SerializerMethodField):
-    """A user's display name (config.people), never the login name."""
+class PersonField(serializers.CharField):
+    """A user's display name (config.people), never the login name; read-only, null for the system."""
 
     def __init__(self, attribute: str, **kwargs):
         self.attribute = attribute
-        super().__init__(**kwargs)
-
-    def to_representation(self, instance):
-        user = getattr(instance, self.attribute)
-        return display_name(user) if user is not None else None
+        super().__init__(read_only=True, allow_null=True, **kwargs)
 
     def get_attribute(self, instance):
-        return instance
+        return getattr(instance, self.attribute)
+
+    def to_representation(self, user):
+        return display_name(user)
 
 
 class ReplyAttachmentSerializer(serializers.ModelSerializer):

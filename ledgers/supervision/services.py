@@ -93,6 +93,7 @@ def supervision_order_issue(
     with transaction.atomic():
         order.serial = _take_serial(order.year)
         _saved(order, by, f"下发{order.number}")
+        ensure_can_change(by, order)  # an order to a district or unit outside one's scope is refused (rolled back)
     _announce(order, "issued")
     return order
 
@@ -169,6 +170,7 @@ def meeting_plan(
     meeting.full_clean()
     with transaction.atomic():
         _saved(meeting, by, "筹备")
+        ensure_can_change(by, meeting)  # meetings are the supervisors' (no scope path for clerks)
         meeting.units.set(list(units))
         if generate:
             meeting_agenda_generate(meeting=meeting, by=by)

@@ -3,14 +3,18 @@ generated agenda and its Word and PDF files."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import subprocess
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from docx import Document
 
 from config import todo
@@ -20,7 +24,7 @@ from config.scoping import SYSTEM
 from config.workflow import TransitionRefused
 from ledgers import services as ledger_services
 from ledgers.choices import ItemKind, OrderStatus, ProblemLevel
-from ledgers.models import OrderReply, SupervisionOrder
+from ledgers.models import OrderReply, OrderSerial, SupervisionOrder
 from ledgers.supervision import services
 from ledgers.supervision.selectors import order_overdue_days, overdue_orders
 from projects import services as project_services
@@ -198,3 +202,65 @@ def test_the_agenda_prints_and_downloads_as_word_and_pdf_with_its_items(
     assert "人防审批受阻项目" in text and "督办〔2021〕1号" in text and "领导小组" in text
     # Clerks have no meetings: the agenda lists every district's problems.
     assert login(clerk).get(f"/ledgers/meetings/{meeting.pk}/agenda/").status_code == 404
+
+
+PARALLEL = 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orders_issued_at_the_same_moment_get_consecutive_numbers_none_twice(supervisor, fgw, monkeypatch):
+    """Eight supervisors' requests, each on its own thread and database connection, issue an order at once.
+
+    On PostgreSQL a barrier holds all eight inside their transactions just before the number is taken, so all
+    race for the year's counter row at the same moment (its first insert too): the row lock orders them and
+    the numbers are 1 to 8. SQLite serialises writers at BEGIN (IMMEDIATE); its shared-cache test database
+    answers "locked" instead of waiting, so there the threads take turns."""
+    barrier = threading.Barrier(PARALLEL)
+    take = services._take_serial
+    if connection.vendor == "postgresql":
+        def waiting(year):
+            barrier.wait(timeout=30)
+            return take(year)
+
+        monkeypatch.setattr(services, "_take_serial", waiting)
+    turns = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            with turns:
+                issue(supervisor, unit=fgw, title=f"并发督办{n}")
+        except BaseException as exc:  # reported below, with the thread's exception
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(PARALLEL)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    assert errors == []
+    serials = sorted(SupervisionOrder.objects.filter(year=2021).values_list("serial", flat=True))
+    assert serials == list(range(1, PARALLEL + 1))
+    assert OrderSerial.objects.get(year=2021).last == PARALLEL
+
+
+def test_the_order_list_and_its_api_cost_the_same_queries_for_2_and_6_orders_with_replies(
+        supervisor, clerk, chaoyang, login, api):
+    def add(n: int) -> None:
+        for _ in range(n):
+            order = issue(supervisor, district=chaoyang)
+            services.supervision_order_reply(order=order, text="已办", by=clerk)
+
+    def queries(client, url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    pages = [(login(supervisor), "/admin/ledgers/supervisionorder/"), (login(clerk), "/admin/ledgers/supervisionorder/"),
+             (api(supervisor), "/api/supervision-orders/"), (api(clerk), "/api/supervision-orders/")]
+    add(2)
+    few = [queries(c, url) for c, url in pages]
+    add(4)
+    assert [queries(c, url) for c, url in pages] == few
