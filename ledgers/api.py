@@ -26,7 +26,6 @@ from .models import (
     StartCondition,
     StartConditionType,
 )
-from .supervision.api import ROUTES as ORDER_ROUTES
 from .serializers import (
     ApprovalSessionSerializer,
     CloseSerializer,
@@ -39,6 +38,7 @@ from .serializers import (
     StartConditionSerializer,
     StartConditionTypeSerializer,
 )
+from .supervision.api import ROUTES as ORDER_ROUTES
 
 
 class LedgerEntryViewSet(ScopedUpdateViewSet):

@@ -38,6 +38,14 @@ from .choices import (
     ProblemStatus,
 )
 from .lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
+from .supervision.models import (  # noqa: F401  (调度会 and 督办单: Django finds them as this app's models)
+    Meeting,
+    MeetingItem,
+    OrderReply,
+    OrderSerial,
+    ReplyAttachment,
+    SupervisionOrder,
+)
 
 
 def _system_only(instance, user) -> bool:
@@ -526,15 +534,3 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sent_on} {self.recipient_name}"
-
-
-# --- 调度会 and 督办单 (ledgers.supervision), imported here so that Django finds them as the app's models ------
-
-from .supervision.models import (  # noqa: E402,F401
-    Meeting,
-    MeetingItem,
-    OrderReply,
-    OrderSerial,
-    ReplyAttachment,
-    SupervisionOrder,
-)
