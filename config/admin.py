@@ -427,7 +427,7 @@ class TransitionAdminMixin:
         info = self.opts.app_label, self.opts.model_name
         change_url = reverse("admin:%s_%s_change" % info, args=[obj.pk])
         form_class = spec.form or forms.Form
-        form = form_class(request.POST if request.method == "POST" else None)
+        form = form_class(*((request.POST, request.FILES) if request.method == "POST" else (None,)))
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():  # a savepoint: after a refused insert the request can still render

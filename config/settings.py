@@ -334,3 +334,5 @@ NOTIFY_WEBHOOK_CA_FILE = env.str("NOTIFY_WEBHOOK_CA_FILE", default="")  # extra 
 # Jobs run once however many servers start them (config.jobs). On SQLite a lock row left by a job that died is
 # taken over after this many seconds (PostgreSQL's advisory locks end with the job's connection).
 JOB_LOCK_STALE_SECONDS = env.int("JOB_LOCK_STALE_SECONDS", default=6 * 3600)
+# 调度会 (issue 20): a generated agenda lists at most this many red-light projects, the largest first.
+MEETING_RED_PROJECTS = env.int("MEETING_RED_PROJECTS", default=20)

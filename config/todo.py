@@ -32,6 +32,7 @@ from rest_framework.views import APIView
 from bonds import selectors as bond_selectors
 from ledgers import selectors as ledger_selectors
 from ledgers.models import overdue_days
+from ledgers.supervision import selectors as order_selectors
 from projects import periods
 from projects import selectors as project_selectors
 
@@ -191,6 +192,22 @@ def _bond_red(b, on):
                 f"已支出 {spent}%，明显落后于发行后{settings.BOND_SPENDING_MONTHS}个月内支出完毕的进度。", None, None, RED)
 
 
+def _order(kind: str):
+    def read(o, on):
+        days = order_selectors.order_overdue_days(o, on)
+        if kind == "order_to_accept":
+            why = f"{o.addressee}已回复，请审核办结或退回。"
+        elif days:
+            why = f"超期 {days} 天（办理时限 {o.deadline}），请尽快回复办理情况。"
+        else:
+            why = f"办理时限 {o.deadline}，请按时回复办理情况" + ("（已被退回，请补充）。" if o.status == "returned" else "。")
+        severity = INFO if kind == "order_to_accept" else RED if days else _deadline_severity(o.deadline, on)
+        return Item(kind, f"{o.number}：{o.title}", {"type": "supervision_order", "id": o.pk},
+                    _change("ledgers_supervisionorder", o.pk), why, o.issued_on, o.deadline, severity)
+
+    return read
+
+
 def _changelist(model: str, query: str = "") -> Callable[[], str]:
     return lambda: reverse(f"admin:{model}_changelist") + query
 
@@ -229,6 +246,14 @@ KINDS: list[Kind] = [
     Kind("bond_red", "支出进度红灯的专项债项目", (DISTRICT,),
          lambda user, on: bond_selectors.red_spending(user=user, on=on).select_related("project").order_by("pk"),
          _bond_red),
+    Kind("order_to_reply", "待回复的督办单", (DISTRICT, UNIT),
+         lambda user, on: order_selectors.orders_to_reply(user=user, on=on)
+         .select_related("responsible_unit", "district").order_by("deadline", "pk"),
+         _order("order_to_reply"), _changelist("ledgers_supervisionorder", "?status__exact=issued")),
+    Kind("order_to_accept", "待审核的督办单回复", (SUPERVISOR,),
+         lambda user, on: order_selectors.orders_to_accept(user=user, on=on)
+         .select_related("responsible_unit", "district").order_by("deadline", "pk"),
+         _order("order_to_accept"), _changelist("ledgers_supervisionorder", "?status__exact=replied")),
 ]
 BY_KEY = {k.key: k for k in KINDS}
 

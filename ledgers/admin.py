@@ -49,6 +49,7 @@ from .models import (
     stats_list_note,
 )
 from .models import overdue_days as days_overdue
+from .supervision import admin as _supervision_admin  # noqa: F401  (registers 调度会 and 督办单)
 
 DISTRICT_FILTER = ("project__district", admin.RelatedOnlyFieldListFilter)
 UNIT_FILTER = ("responsible_unit", admin.RelatedOnlyFieldListFilter)
@@ -424,5 +425,3 @@ class ReminderLogAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-

@@ -38,6 +38,7 @@ from .serializers import (
     StartConditionSerializer,
     StartConditionTypeSerializer,
 )
+from .supervision.api import ROUTES as ORDER_ROUTES
 
 
 class LedgerEntryViewSet(ScopedUpdateViewSet):
@@ -156,4 +157,5 @@ ROUTES = [
     ("start-conditions", StartConditionViewSet),
     ("approval-sessions", ApprovalSessionViewSet),
     ("problems", ProblemViewSet),
+    *ORDER_ROUTES,
 ]

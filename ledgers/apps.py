@@ -10,3 +10,4 @@ class LedgersConfig(AppConfig):
 
         guard_text_fields(self)  # no control, bidi or zero-width characters in any text field
         from . import receivers, roles  # noqa: F401  (connect the receivers, declare the role grants)
+        from .supervision import receivers as _orders  # noqa: F401  (督办单 notifications)

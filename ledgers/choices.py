@@ -79,3 +79,42 @@ PROBLEM_STATUS_COLOURS = {
     ProblemStatus.CLOSED: "teal",
 }
 PROBLEM_OPEN_STATUSES = (ProblemStatus.REPORTED, ProblemStatus.ASSIGNED, ProblemStatus.HANDLING)
+
+
+# --- 调度会 and 督办单 --------------------------------------------------------------------------------------
+
+
+class MeetingStatus(models.TextChoices):
+    PLANNED = "planned", "筹备中"
+    HELD = "held", "已召开"
+
+
+MEETING_STATUS_COLOURS = {MeetingStatus.PLANNED: "blue", MeetingStatus.HELD: "green"}
+
+
+class ItemKind(models.TextChoices):
+    """Where an agenda item came from: generated from the data, or added by the supervisor."""
+
+    PROBLEM = "problem", "待协调问题"
+    RED_PROJECT = "red_project", "红灯项目"
+    OVERDUE_ORDER = "overdue_order", "超期督办单"
+    OTHER = "other", "其他议题"
+
+
+class OrderSource(models.TextChoices):
+    ITEM = "item", "调度会议定事项"
+    PROBLEM = "problem", "问题清单"
+    TEXT = "text", "其他（文字说明）"
+
+
+class OrderStatus(models.TextChoices):
+    ISSUED = "issued", "下发"
+    REPLIED = "replied", "已回复"
+    DONE = "done", "已办结"
+    RETURNED = "returned", "退回"
+
+
+ORDER_STATUS_COLOURS = {OrderStatus.ISSUED: "blue", OrderStatus.REPLIED: "orange", OrderStatus.DONE: "green",
+                        OrderStatus.RETURNED: "red"}
+# Waiting for the responsible unit's (or district's) reply: the only states in which an order can be late.
+ORDER_AWAITING_REPLY = (OrderStatus.ISSUED, OrderStatus.RETURNED)

@@ -12,7 +12,7 @@ from django.db.models import Q
 from config.dates import add_months
 from config.lights import Light, LightRule
 
-from .choices import PROBLEM_OPEN_STATUSES, EntryStatus, LedgerKind
+from .choices import ORDER_AWAITING_REPLY, PROBLEM_OPEN_STATUSES, EntryStatus, LedgerKind, OrderStatus
 
 BY_MONTHS = (LedgerKind.NOT_STARTED, LedgerKind.IDLE_LAND)  # counted in months from `since`
 BY_DAYS = (LedgerKind.NOT_REGISTERED,)  # counted in days from `since`
@@ -72,3 +72,21 @@ CONDITION_LIGHT = deadline_light("开工条件红黄绿灯", "due_date", Q(done_
 # 问题: unsolved past its deadline, or escalated after missing one (overdue at any level); solved or closed → off.
 PROBLEM_LIGHT = deadline_light("问题红黄绿灯", "deadline", ~Q(status__in=PROBLEM_OPEN_STATUSES), ("status",),
                                overdue_since="overdue_since")
+
+
+def _order_rules(on: datetime.date):
+    soon = on + datetime.timedelta(days=settings.LIGHTS["due_soon_days"])
+    awaiting = Q(status__in=ORDER_AWAITING_REPLY)
+    return [(Light.RED, awaiting & Q(deadline__lt=on)), (Light.YELLOW, awaiting & Q(deadline__lte=soon))]
+
+
+# 督办单: late while it waits for the unit's reply (下发, or 退回 for another) past its deadline; due within
+# LIGHTS['due_soon_days'] → yellow; a reply waiting for the supervisor's acceptance is green; 已办结 → off.
+ORDER_LIGHT = LightRule(
+    name="督办单红黄绿灯",
+    depends_on=("status", "deadline"),
+    thresholds=("due_soon_days",),
+    rules=_order_rules,
+    finished=lambda on: Q(status=OrderStatus.DONE),
+    shown=(Light.RED, Light.YELLOW, Light.GREEN, Light.OFF),
+)

@@ -38,6 +38,14 @@ from .choices import (
     ProblemStatus,
 )
 from .lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
+from .supervision.models import (  # noqa: F401  (调度会 and 督办单: Django finds them as this app's models)
+    Meeting,
+    MeetingItem,
+    OrderReply,
+    OrderSerial,
+    ReplyAttachment,
+    SupervisionOrder,
+)
 
 
 def _system_only(instance, user) -> bool:

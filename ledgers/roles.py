@@ -36,3 +36,15 @@ grant(Role.SUPERVISOR, L, "reminderlog", VIEW)
 # Clerks see the reminders sent to their district or unit (ReminderLog is scoped to them).
 grant(Role.DISTRICT_CLERK, L, "reminderlog", VIEW)
 grant(Role.UNIT_CLERK, L, "reminderlog", VIEW)
+
+# 督办单: clerks of the order's district or unit read and answer it (with files); supervisors issue, accept
+# and return. 调度会 are the supervisors' (their agenda lists every district's problems).
+for _role in (Role.DISTRICT_CLERK, Role.UNIT_CLERK):
+    grant(_role, L, "supervisionorder", VIEW, extra=("reply_supervisionorder",))
+    grant(_role, L, "orderreply", VIEW)
+    grant(_role, L, "replyattachment", VIEW)
+grant(Role.SUPERVISOR, L, "supervisionorder", VIEW, ADD, CHANGE, extra=("accept_supervisionorder",))
+grant(Role.SUPERVISOR, L, "orderreply", VIEW)
+grant(Role.SUPERVISOR, L, "replyattachment", VIEW)
+grant(Role.SUPERVISOR, L, "meeting", VIEW, ADD, CHANGE, extra=("hold_meeting",))
+grant(Role.SUPERVISOR, L, "meetingitem", VIEW, ADD, CHANGE)

@@ -4,6 +4,7 @@
 - problem_escalated: `problem_id`, `escalation_id` — a problem raised one level.
 - entries_opened: `entry_ids` — ledger entries the sync opened.
 - conditions_assigned: `condition_ids` — start conditions created for a responsible unit.
+- order_changed: `order_id`, `event`, `reply_id` — a 督办单 issued, replied to, returned or accepted.
 """
 
 from django.dispatch import Signal
@@ -12,3 +13,6 @@ problem_assigned = Signal()
 problem_escalated = Signal()
 entries_opened = Signal()
 conditions_assigned = Signal()
+
+# 督办单 (ledgers.supervision); `event` is one of "issued", "replied", "returned", "accepted".
+order_changed = Signal()

@@ -17,8 +17,8 @@ from bonds.models import BondProject
 from bonds.selectors import with_money
 from config.lights import Light, LightRule
 from config.scoping import SYSTEM
-from ledgers.lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
-from ledgers.models import LedgerEntry, Problem, StartCondition
+from ledgers.lights import CONDITION_LIGHT, LEDGER_ENTRY_LIGHT, ORDER_LIGHT, PROBLEM_LIGHT
+from ledgers.models import LedgerEntry, Meeting, Problem, StartCondition, SupervisionOrder
 from projects.lights import BEHIND_SCHEDULE_LIGHT
 from projects.models import Project
 from projects.selectors import as_of, of_year, progress_by, with_progress
@@ -57,6 +57,18 @@ def test_the_ledger_lights_in_the_database_are_their_python_values(demo, db):
             assert row.light == LEDGER_ENTRY_LIGHT.value(row, on, finished=False) != Light.OFF
     for name, counted in seen.items():  # the demo has rows in every light, so each rule was compared
         assert set(counted) == {Light.RED, Light.YELLOW, Light.GREEN, Light.OFF}, name
+
+
+def test_the_order_light_in_the_database_is_its_python_value_and_the_demo_meeting_has_orders_in_every_state(
+        demo, db):
+    meeting = Meeting.objects.get(title="2021年第四次领导小组调度会")
+    assert meeting.status == "held" and not meeting.items.filter(dropped=False, decision="").exists()
+    assert set(SupervisionOrder.objects.values_list("status", flat=True)) == {"issued", "replied", "returned", "done"}
+    assert SupervisionOrder.objects.filter(source_item__meeting=meeting).count() >= 3
+    seen = Counter()
+    for on in (D(2021, 11, 1), D(2021, 12, 20), D(2021, 12, 31), D(2022, 6, 30)):
+        seen += assert_same(SupervisionOrder.objects.with_light(on), ORDER_LIGHT, on)
+    assert set(seen) == {Light.RED, Light.YELLOW, Light.GREEN, Light.OFF}
 
 
 def test_the_bond_spending_light_in_the_database_is_its_python_value(demo, db):

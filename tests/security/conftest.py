@@ -35,7 +35,9 @@ from bonds.models import ProvinceTotal
 from config.roles import Role
 from config.scoping import SYSTEM, UNRESTRICTED
 from ledgers import services as ledger_services
-from ledgers.models import LedgerEntry, ReminderLog
+from ledgers.choices import ProblemLevel
+from ledgers.models import LedgerEntry, ReminderLog, ReplyAttachment
+from ledgers.supervision import services as order_services
 from projects import services as project_services
 from projects.choices import Category, DistrictKind, Industry, LandUse, PlanKind
 from projects.models import (
@@ -186,6 +188,13 @@ def _rows_of(district, unit, supervisor, issue, n: int) -> list[Project]:
                                             title="推送标题", text="推送内容")
         WebhookDelivery.objects.create(digest=digest, channel="wecom", attempt=1, at=datetime.datetime(
             2021, 6, 3, 18, 0, tzinfo=datetime.timezone.utc), status_code=200, ok=True)
+    # 督办单 to the district and the unit: one waiting for its reply, one replied with a file.
+    for title in ("待回复督办事项", "已回复督办事项"):
+        order = order_services.supervision_order_issue(
+            title=title, content="督办内容", deadline=D(2030, 1, 1), district=district, responsible_unit=unit,
+            problem=problem, issued_on=D(2021, 6, 1), by=supervisor)
+    order = order_services.supervision_order_reply(order=order, text="回复内容", on=D(2021, 6, 5), by=SYSTEM)
+    ReplyAttachment.objects.create(reply=order.replies.get(), file=f"orders/2021/reply{n}.pdf", caption="附件说明")
     return [project, started]
 
 
@@ -239,6 +248,10 @@ def build_world() -> World:
     ledger_services.problem_assign(problem=ledger_services.problem_report(
         project=own_project, category="land", description="住建负责的问题", responsible_unit=zjj,
         deadline=D(2030, 1, 1), by=SYSTEM), by=world.supervisor)
+
+    # A meeting (supervisors' only) whose generated agenda holds every district's problems.
+    order_services.meeting_plan(level=ProblemLevel.JOINT_MEETING, title="攻防联席会议", held_on=D(2021, 6, 20),
+                                chair="某", by=world.supervisor)
 
     for model in scoped_models():
         from_a = world.hidden(model, "district-clerk")

@@ -21,13 +21,14 @@ from bonds import services as bond_services
 from bonds.models import Allocation, BondIssue, BondProject, Disbursement, Expenditure
 from config.scoping import REFUSED, SYSTEM
 from ledgers import services as ledger_services
-from ledgers.models import LedgerEntry, Problem, StartCondition
+from ledgers.models import LedgerEntry, Meeting, MeetingItem, Problem, StartCondition, SupervisionOrder
+from ledgers.supervision import services as order_services
 from projects import services as project_services
 from projects.models import MonthlyReport, Project, Unit
 from tests.security.conftest import changed_tables, snapshot
 
 D = datetime.date
-MODULES = (project_services, ledger_services, bond_services)
+MODULES = (project_services, ledger_services, order_services, bond_services)
 # Services that take no actor because they write nothing (the forms' checks under the services' locks).
 CHECKS_ONLY = {"money_check", "bond_issue_check"}
 CITY_WIDE = {"bond_issue_save", "bond_issue_delete"}
@@ -49,6 +50,10 @@ def write_services() -> dict[str, object]:
 def hidden(world, model):
     """A row of `model` of 南关区 (the district clerk of 朝阳区 may not see it)."""
     return world.hidden(model, "district-clerk").first()
+
+
+def hidden_order(world, status: str) -> SupervisionOrder:
+    return world.hidden(SupervisionOrder, "district-clerk").filter(status=status).first()
 
 
 def hidden_project(world, *, started: bool) -> Project:
@@ -88,6 +93,20 @@ CASES = {
     "problem_close": lambda w: {"problem": hidden(w, Problem)},
     "problem_escalate": lambda w: {"problem": hidden(w, Problem), "reason": "篡改", "new_deadline": D(2032, 1, 1)},
     "reminders_send": lambda w: {"on": D(2021, 6, 1)},
+    "supervision_order_issue": lambda w: {"title": "篡改", "content": "篡改", "deadline": D(2031, 1, 1),
+                                          "problem": hidden(w, Problem)},
+    "supervision_order_reply": lambda w: {"order": hidden_order(w, "issued"),
+                                          "text": "篡改"},
+    "supervision_order_accept": lambda w: {"order": hidden_order(w, "replied")},
+    "supervision_order_return": lambda w: {"order": hidden_order(w, "replied"),
+                                           "reason": "篡改"},
+    # Meetings are the supervisors': a clerk, even holding every permission, changes none.
+    "meeting_plan": lambda w: {"level": 3, "title": "篡改", "held_on": D(2021, 6, 1), "chair": "篡改"},
+    "meeting_agenda_generate": lambda w: {"meeting": Meeting.objects.first()},
+    "meeting_item_add": lambda w: {"meeting": Meeting.objects.first(), "title": "篡改"},
+    "meeting_item_drop": lambda w: {"item": MeetingItem.objects.first()},
+    "meeting_hold": lambda w: {"meeting": Meeting.objects.first()},
+    "meeting_item_decide": lambda w: {"item": MeetingItem.objects.first(), "decision": "篡改"},
     "bond_project_apply": lambda w: {"bond_project": hidden(w, BondProject), "on": D(2021, 6, 1)},
     "bond_project_approve": lambda w: {"bond_project": hidden(w, BondProject), "on": D(2021, 6, 1),
                                        "approved_amount": Decimal("1")},

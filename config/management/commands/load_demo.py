@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from bonds import demo as bond_demo
 from config import demo_daily
 from ledgers import demo as ledger_demo
+from ledgers.supervision import demo as meeting_demo
 from projects import demo as project_demo
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         bond_demo.load(stdout=self.stdout)
         accounts = project_demo.ensure_users()
         demo_daily.load(stdout=self.stdout)
+        meeting_demo.load(stdout=self.stdout)
         self.stdout.write("\n演示账号（密码：%s）：" % settings.DEMO_PASSWORD)
         for username, description in accounts:
             self.stdout.write(f"  {username:<16} {description}")
