@@ -276,3 +276,9 @@ NOTIFY_WEBHOOK_TRIES = env.int("NOTIFY_WEBHOOK_TRIES", default=3)
 NOTIFY_WEBHOOK_BACKOFF_SECONDS = env.float("NOTIFY_WEBHOOK_BACKOFF_SECONDS", default=2.0)
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
 NOTIFY_WEBHOOK_CA_FILE = env.str("NOTIFY_WEBHOOK_CA_FILE", default="")  # extra CA bundle (tests: a local receiver)
+
+# 排名 and 通报 (issue 20): the composite rank's weight of each measure (config.rankings.MEASURES keys)
+RANKING_WEIGHTS = env.dict("RANKING_WEIGHTS", cast={"value": int}, default={
+    "start_rate": 25, "completion": 25, "registration": 20, "clearance": 20, "overdue_problems": 10,
+})
+BULLETIN_ISSUER = env.str("BULLETIN_ISSUER", default="投资促进和重点项目推进工作领导小组办公室")

@@ -7,6 +7,7 @@ from projects.views import project_map
 from .inbox import notification_open, notifications_page, notifications_read
 from .overview import overview
 from .project_page import project_detail
+from .rankings import RankingsView, ranking_rows, rankings_page
 from .todo import todo_page
 from .uploads import serve_upload
 
@@ -26,6 +27,10 @@ urlpatterns = [
     path("ledgers/", include("ledgers.urls")),
     path("bonds/", include("bonds.urls")),
     # Uploads, in production too: login, the row's scope and safe headers (config.uploads).
+    # 排名 and 通报 read all three apps (config.rankings, config.bulletins).
+    path("rankings/", rankings_page, name="rankings"),
+    path("rankings/rows/", ranking_rows, name="rankings-rows"),
+    path("api/rankings/", RankingsView.as_view(), name="api-rankings"),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_upload, name="media"),
 ]
 
