@@ -117,10 +117,10 @@ class Period:
                       plan_investment_wan=Sum("plan_investment"), completed_wan=Sum("completed"))
         )
         return {r["responsible_unit"]: {
-            **r, "start_rate_pct": _pct(r["started_new"], r["planned_new"]),
+            **r, "start_rate_pct": percent(r["started_new"], r["planned_new"]),
             "plan_investment_wan": Decimal(r["plan_investment_wan"] or 0).quantize(CENT),
             "completed_wan": Decimal(r["completed_wan"] or 0).quantize(CENT),
-        } | {"completion_pct": _pct(Decimal(r["completed_wan"] or 0).quantize(CENT),
+        } | {"completion_pct": percent(Decimal(r["completed_wan"] or 0).quantize(CENT),
                                     Decimal(r["plan_investment_wan"] or 0).quantize(CENT))} for r in rows}
 
     def started_projects(self):
@@ -152,7 +152,7 @@ class Period:
             return {r["unit"]: r["n"] for r in rows if r["unit"] is not None}
 
         total, closed = count("all"), count("closed")
-        return {unit: {"total": n, "closed": closed.get(unit, 0), "clearance_pct": _pct(closed.get(unit, 0), n)}
+        return {unit: {"total": n, "closed": closed.get(unit, 0), "clearance_pct": percent(closed.get(unit, 0), n)}
                 for unit, n in total.items()}
 
     def overdue_problems(self, field: str) -> dict[int, int]:
@@ -182,7 +182,7 @@ def unit_entries(entries):
     return entries.annotate(unit=Coalesce("responsible_unit_id", "project__responsible_unit_id"))
 
 
-def _pct(part, whole) -> Decimal | None:
+def percent(part, whole) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
@@ -215,8 +215,8 @@ def _completion(period: Period, kind: str) -> dict[int, Cell]:
 
 def _registration(period: Period, kind: str) -> dict[int, Cell]:
     field = "district" if kind == DISTRICT else "responsible_unit"
-    return {k: Cell(_pct(r["registered"], r["started"]),
-                    f"{pct(_pct(r['registered'], r['started']))}（{r['registered']}/{r['started']}）", r["started"],
+    return {k: Cell(percent(r["registered"], r["started"]),
+                    f"{pct(percent(r['registered'], r['started']))}（{r['registered']}/{r['started']}）", r["started"],
                     period.projects_url(**{field: k}, built_in=period.year, started_by=period.year,
                                         tier=Tier.W5000.value))
             for k, r in period.registration(field).items() if r["started"]}
