@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from decimal import Decimal
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -23,6 +24,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from weasyprint import HTML
+
+from .pages import change, money, pct, yi2
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 NUMBERS = "一二三四五六七八九十"
@@ -60,10 +63,6 @@ def ranking_table(ranking: dict, kind: str) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
-def _pct(value) -> str:
-    return "暂无数据" if value is None else f"{value}%"
-
-
 def tables(data: dict) -> dict[str, tuple[list[str], list[list[str]]]]:
     """Every table of the bulletin as (header, rows) of text, in the order of its sections."""
     ledgers, bonds = data["ledgers"], data["bonds"]
@@ -79,33 +78,25 @@ def tables(data: dict) -> dict[str, tuple[list[str], list[list[str]]]]:
             [o["number"], o["unit"], o["district"], o["content"], o["deadline"], str(o["overdue_days"])]
             for o in data["orders"]["rows"]]),
         "ledger_kinds": (["台账", "条目", "已销号", "未销号", "清零进度", "红灯"], [
-            [k["label"], str(k["total"]), str(k["closed"]), str(k["open"]), _pct(k["clearance_pct"]), str(k["overdue"])]
+            [k["label"], str(k["total"]), str(k["closed"]), str(k["open"]), pct(k["clearance_pct"]), str(k["overdue"])]
             for k in ledgers["kinds"]]),
         "ledger_districts": (["属地", "条目", "已销号", "未销号", "清零进度"], [
-            [d["district"], str(d["total"]), str(d["closed"]), str(d["open"]), _pct(d["clearance_pct"])]
+            [d["district"], str(d["total"]), str(d["closed"]), str(d["open"]), pct(d["clearance_pct"])]
             for d in ledgers["districts"]]),
         "bonds": (["指标", "数值"], [
             ["发行专项债券项目", f"{bonds['projects']}个"],
-            ["发行金额", f"{_yi(bonds['amount_wan'])}亿元"],
-            ["比上年增减", f"{_yi(bonds['change_wan'])}亿元"],
+            ["发行金额", f"{yi2(bonds['amount_wan'])}亿元"],
+            ["比上年增减", change(Decimal(str(bonds["change_wan"])), "亿元")],
             ["占全省（个数 / 金额）",
-             f"{_pct(bonds['province_share_projects_pct'])} / {_pct(bonds['province_share_amount_pct'])}"],
-            ["已分配（万元）", _money(spending["allocated_wan"])],
-            ["已拨付（万元）", _money(spending["disbursed_wan"])],
-            ["已支出（万元）", _money(spending["spent_wan"])],
-            ["支出进度 / 应支出进度", f"{_pct(spending['progress_pct'])} / {_pct(spending['expected_pct'])}"],
-            ["已拨付未支出（万元）", f"{_money(spending['unspent_wan'])}（{spending['unspent_projects']}个项目）"],
+             f"{pct(bonds['province_share_projects_pct'])} / {pct(bonds['province_share_amount_pct'])}"],
+            ["已分配（万元）", money(spending["allocated_wan"])],
+            ["已拨付（万元）", money(spending["disbursed_wan"])],
+            ["已支出（万元）", money(spending["spent_wan"])],
+            ["支出进度 / 应支出进度", f"{pct(spending['progress_pct'])} / {pct(spending['expected_pct'])}"],
+            ["已拨付未支出（万元）", f"{money(spending['unspent_wan'])}（{spending['unspent_projects']}个项目）"],
             ["支出红灯项目", f"{spending['lights']['red']}个"],
         ]),
     }
-
-
-def _money(value) -> str:
-    return f"{float(value):,.2f}"
-
-
-def _yi(value) -> str:
-    return f"{float(value) / 10000:,.2f}"
 
 
 def sections(data: dict, *, foreword: str, next_steps: str) -> list[dict]:
@@ -136,8 +127,8 @@ def sections(data: dict, *, foreword: str, next_steps: str) -> list[dict]:
          "parts": [{"title": "（一）分类", "table": t["ledger_kinds"]},
                    {"title": "（二）分属地", "table": t["ledger_districts"]}]},
         {"title": "专项债券发行和支出", "text": [
-            f"全年发行专项债券项目{data['bonds']['projects']}个、{_yi(data['bonds']['amount_wan'])}亿元；"
-            f"资金支出进度{_pct(spending['progress_pct'])}，应支出进度{_pct(spending['expected_pct'])}。"],
+            f"全年发行专项债券项目{data['bonds']['projects']}个、{yi2(data['bonds']['amount_wan'])}亿元；"
+            f"资金支出进度{pct(spending['progress_pct'])}，应支出进度{pct(spending['expected_pct'])}。"],
          "parts": [{"table": t["bonds"]}]},
         {"title": "下步工作", "text": paragraphs(next_steps) or ["（待填写）"], "parts": []},
     ]

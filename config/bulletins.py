@@ -11,6 +11,7 @@ Sections: 一 主要指标; 二 排名; 三 红灯项目（分属地）; 四 逾
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -23,6 +24,7 @@ from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
 from bonds import selectors as bond_selectors
@@ -35,7 +37,6 @@ from projects.models import District, Project, Unit
 
 from . import bulletin_files
 from .dates import today
-from .figures import plain
 from .models import Bulletin, BulletinStatus
 from .notify import notify
 from .pages import amount, change, pct, yi2
@@ -159,13 +160,27 @@ def _bonds(year: int) -> dict[str, object]:
                                     "province_share_amount_pct", "spending")}
 
 
+def snapshot(value):
+    """JSON-ready with every Decimal as its text ("79.0", "3659800.00"): the places a page shows survive the
+    stored snapshot (`config.figures.plain` turns 79.0 into 79, which would print as 79%)."""
+    if isinstance(value, dict):
+        return {str(k): snapshot(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [snapshot(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
 def bulletin_data(*, year: int, month: int | None = None) -> dict[str, object]:
     """Every figure of the month's bulletin, JSON-ready (the snapshot a published bulletin keeps)."""
     month = check_period(year, month)
     ranked = rankings(year=year)
     period = Period(year)
     districts = dict(District.objects.order_by("sort_order", "name").values_list("pk", "name"))
-    return plain({
+    return snapshot({
         "year": year, "month": month, "as_of": project_selectors.as_of(year).isoformat(),
         "issue_no": f"{year}年第{month}期", "title": TITLE, "issuer": bulletin_files.issuer(),
         "headline": _headline(period, year),
@@ -342,6 +357,7 @@ def _texts(bulletin: Bulletin) -> dict[str, object]:
             "issued_on": bulletin.published_on or today()}
 
 
+@xframe_options_sameorigin  # shown in the bulletin's own page
 @login_required
 @require_safe
 def bulletin_preview(request, pk: int):
