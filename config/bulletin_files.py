@@ -113,12 +113,12 @@ def sections(data: dict, *, foreword: str, next_steps: str) -> list[dict]:
          "parts": [{"table": t["headline"]}]},
         {"title": "排名情况", "text": [f"按开工率、投资完成率对照序时进度、入库率、台账清零进度、逾期问题排名，综合名次按各项名次"
                                       f"加权平均（权重：{data['weights']}），数值相同并列。"],
-         "parts": [{"title": "（一）各属地", "table": t["districts"]},
-                   {"title": "（二）各责任单位", "table": t["units"]}]},
+         "parts": [{"title": "（一）各属地", "table": t["districts"], "css": "ranking"},
+                   {"title": "（二）各责任单位", "table": t["units"], "css": "ranking"}], "wide": True},
         {"title": "红灯项目", "text": [f"全市红灯项目{red_total}个（投资完成率落后序时进度超过红灯阈值，或台账条目亮红灯），分属地如下。"],
          "parts": [{"title": f"（{_cn(i + 1)}）{g['district']}（{g['count']}个"
                              + (f"，列出总投资最大的{len(g['rows'])}个）" if g["count"] > len(g["rows"]) else "）"),
-                    "table": (["项目代码", "项目名称", "红灯原因", "责任单位"],
+                    "css": "red", "table": (["项目代码", "项目名称", "红灯原因", "责任单位"],
                               [[r["code"], r["name"], r["reason"], r["unit"]] for r in g["rows"]])}
                    for i, g in enumerate(red)] or [{"text": ["无红灯项目。"]}]},
         {"title": "逾期问题和督办单", "text": [f"截至{date_text(data['as_of'])}，超过办理时限仍未解决的问题"

@@ -278,7 +278,7 @@ class GenerateForm(forms.Form):
 def _bulletin(request, pk: int) -> Bulletin:
     if pk > 2**31:
         raise Http404("没有这期通报。")
-    return get_object_or_404(Bulletin.objects.for_user(request.user), pk=pk)
+    return get_object_or_404(Bulletin.objects.for_user(request.user).select_related("published_by__profile"), pk=pk)
 
 
 def _errors(error: ValidationError | PermissionDenied) -> str:
@@ -289,7 +289,7 @@ def _errors(error: ValidationError | PermissionDenied) -> str:
 @require_safe
 def bulletin_list(request):
     """通报: the published bulletins for everyone; drafts and the 生成 form for supervisors."""
-    rows = Bulletin.objects.for_user(request.user).select_related("published_by")
+    rows = Bulletin.objects.for_user(request.user).select_related("published_by__profile")
     year = project_selectors.latest_year()
     context = {"nav": "bulletins", "bulletins": rows, "supervisor": is_supervisor(request.user),
                "form": GenerateForm(initial={"year": year, "month": project_selectors.as_of(year).month})}

@@ -1,6 +1,6 @@
 """The rankings and the 通报 in Chromium: a supervisor generates, edits and publishes a bulletin, a clerk is told
 and downloads it; its PDF pages are rendered to images (pdftoppm, artifacts/screenshots/bulletin-page-N.png)
-for a person to look at; /rankings/ is shot at 1366 px and 390 px and printed on one A4 page."""
+for a person to look at; /rankings/ is shot at 1366 px and 390 px and printed on landscape A4, one page per table."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_a_supervisor_publishes_a_bulletin_a_clerk_reads_and_its_pdf_pages_are_d
     assert download.value.suggested_filename.endswith(".docx")
 
 
-def test_the_rankings_read_at_1366_and_390_px_and_print_on_one_a4_page(
+def test_the_rankings_read_at_1366_and_390_px_and_print_a_landscape_a4_page_per_table(
         open_browser, city, supervisor, tmp_path):  # noqa: F811
     page = open_browser()
     log_in(page, "supervisor")
@@ -75,5 +75,7 @@ def test_the_rankings_read_at_1366_and_390_px_and_print_on_one_a4_page(
     pdf = tmp_path / "rankings.pdf"
     page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"Pages:\s+1\n", info) and re.search(r"Page size:\s+841\.\d+ x 59[45]\.\d+ pts \(A4\)", info), info
+    assert re.search(r"Pages:\s+2\n", info) and re.search(r"Page size:\s+841\.\d+ x 59[45]\.\d+ pts \(A4\)", info), info
+    first = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "各属地排名" in first and "南关区" in first and "各责任单位排名" not in first  # one page each
     shutil.copy(pdf, SCREENSHOTS / "rankings-print.pdf")

@@ -13,6 +13,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from config import bulletins
 from config.models import Bulletin, Notification
@@ -121,3 +123,24 @@ def test_a_month_whose_figures_cannot_be_computed_is_refused_in_chinese(city, lo
     assert "只能查看12月" in refused.content.decode() and not Bulletin.objects.exists()
     with pytest.raises(Exception, match="只能查看12月"):
         call_command("bulletin", "--year", "2021", "--month", "6", "--format", "pdf", "/dev/null")
+
+
+def test_the_list_makes_as_many_queries_however_many_bulletins(city, login, supervisor, clerk):
+    def count(client) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/bulletins/").status_code == 200
+        return len(queries)
+
+    def published(year: int) -> None:  # rows only: the workflow is tested above
+        Bulletin.objects.create(year=year, month=12, published_by=supervisor)
+        Bulletin.objects.filter(year=year).update(status="published")
+
+    supervisor.profile.name = "王督查"
+    supervisor.profile.save()
+    published(2019)
+    boss, reader = login(supervisor), login(clerk)
+    before = [count(boss), count(reader)]
+    published(2020)
+    published(2021)
+    assert [count(boss), count(reader)] == before
+    assert reader.get("/bulletins/").content.decode().count("王督查") == 3  # a name, not a login
