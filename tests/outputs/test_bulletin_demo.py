@@ -3,11 +3,7 @@ pages (and, for the seed's headline figures, the seed's own numbers)."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from config import bulletins
 from config.pages import pct, yi2
@@ -21,18 +17,8 @@ from projects.models import Project
 from .test_bulletins import docx_text, pdf_text
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo city, loaded once for the module and rolled back after it."""
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            call_command("load_demo", stdout=io.StringIO())
-            yield
-            transaction.set_rollback(True)
-
-
 @pytest.mark.django_db
-def test_the_demos_december_2021_bulletin_holds_the_pages_figures_in_both_files(demo):
+def test_the_demos_december_2021_bulletin_holds_the_pages_figures_in_both_files(demo_module):
     data = bulletins.bulletin_data(year=2021, month=12)
     texts = {"foreword": "", "next_steps": bulletins.DEFAULT_NEXT_STEPS, "issued_on": "2022-01-05"}
     text, tables = docx_text(bulletins.render_file(data, fmt="docx", **texts))
