@@ -8,9 +8,18 @@ notify each recipient once (unique per recipient).
 
 from __future__ import annotations
 
+from concurrency.fields import AutoIncVersionField
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from .dates import today
+from .scoping import UNRESTRICTED, ScopedQuerySet, history_user, scope_of
+from .workflow import StateModel
 
 
 class Notification(models.Model):
@@ -56,3 +65,80 @@ class JobLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- 通报 (issue 20) -----------------------------------------------------------------------------------------
+
+
+class BulletinStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+
+
+class BulletinQuerySet(ScopedQuerySet):
+    """A bulletin is a city-wide document: a supervisor sees every one, drafts included; every other signed-in
+    user (clerks of every district and unit) only the published ones, and changes none."""
+
+    def for_user(self, user):
+        rows = super().for_user(user)
+        return rows if scope_of(user).sees_all else rows.filter(status=BulletinStatus.PUBLISHED)
+
+    def for_editor(self, user):
+        return self.all() if scope_of(user).sees_all else self.none()
+
+
+class Bulletin(StateModel):
+    """通报: the month's official document. A draft's figures are read live; publishing keeps a snapshot of
+    them (`figures`) and both files, so later changes to the data do not change a published bulletin."""
+
+    year = models.PositiveSmallIntegerField("年", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    month = models.PositiveSmallIntegerField("月", validators=[MinValueValidator(1), MaxValueValidator(12)])
+    status = FSMField("状态", max_length=10, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT,
+                      protected=True)
+    foreword = models.TextField("按语", blank=True)
+    next_steps = models.TextField("下步工作", blank=True)
+    figures = models.JSONField("数据快照", null=True, blank=True, editable=False)
+    docx = models.FileField("Word 文件", upload_to="bulletins/", blank=True, editable=False)
+    pdf = models.FileField("PDF 文件", upload_to="bulletins/", blank=True, editable=False)
+    created_at = models.DateTimeField("生成时间", default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="生成人", on_delete=models.SET_NULL,
+                                   null=True, blank=True, editable=False, related_name="+")
+    published_on = models.DateField("发布日期", null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发布人", on_delete=models.SET_NULL,
+                                     null=True, blank=True, editable=False, related_name="+")
+    version = AutoIncVersionField("版本")
+    history = HistoricalRecords(excluded_fields=["version", "figures"])
+
+    scope_district = UNRESTRICTED
+    scope_units = UNRESTRICTED
+    objects = models.Manager.from_queryset(BulletinQuerySet)()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通报"
+        ordering = ["-year", "-month"]
+        permissions = [("publish_bulletin", "发布通报")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="bulletin_once_per_month"),
+            models.CheckConstraint(condition=models.Q(month__gte=1, month__lte=12), name="bulletin_month_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue_no}通报"
+
+    @property
+    def issue_no(self) -> str:
+        """期号: 2021年第12期 (one bulletin a month)."""
+        return f"{self.year}年第{self.month}期"
+
+    def get_absolute_url(self) -> str:
+        return f"/bulletins/{self.pk}/"
+
+    @transition(field=status, source=BulletinStatus.DRAFT, target=BulletinStatus.PUBLISHED,
+                permission="config.publish_bulletin", custom={"label": "发布"})
+    def publish(self, *, figures: dict, files: dict[str, tuple[str, bytes]], publisher) -> None:
+        """草稿 → 已发布: keeps the figures and stores both files (Django's default storage)."""
+        self.figures = figures
+        for field_name, (name, content) in files.items():
+            getattr(self, field_name).save(name, ContentFile(content), save=False)
+        self.published_on = today()
+        self.published_by = history_user(publisher)

@@ -51,3 +51,9 @@ def sync_role_permissions(**kwargs) -> None:
             if found is not None:
                 wanted.append(found)
         group.permissions.set(wanted)
+
+
+# 通报 (config.models.Bulletin): every clerk reads the published ones; supervisors generate, edit and publish.
+grant(Role.DISTRICT_CLERK, "config", "bulletin", VIEW)
+grant(Role.UNIT_CLERK, "config", "bulletin", VIEW)
+grant(Role.SUPERVISOR, "config", "bulletin", VIEW, ADD, CHANGE, extra=("publish_bulletin",))

@@ -7,6 +7,15 @@ from projects.views import project_map
 from .inbox import notification_open, notifications_page, notifications_read
 from .overview import overview
 from .project_page import project_detail
+from .bulletins import (
+    bulletin_detail,
+    bulletin_download,
+    bulletin_generate_view,
+    bulletin_list,
+    bulletin_preview,
+    bulletin_publish_view,
+)
+from .rankings import RankingsView, ranking_rows, rankings_page
 from .todo import todo_page
 from .uploads import serve_upload
 
@@ -27,6 +36,16 @@ urlpatterns = [
     path("ledgers/", include("ledgers.urls")),
     path("bonds/", include("bonds.urls")),
     # Uploads, in production too: login, the row's scope and safe headers (config.uploads).
+    # 排名 and 通报 read all three apps (config.rankings, config.bulletins).
+    path("rankings/", rankings_page, name="rankings"),
+    path("rankings/rows/", ranking_rows, name="rankings-rows"),
+    path("api/rankings/", RankingsView.as_view(), name="api-rankings"),
+    path("bulletins/", bulletin_list, name="bulletins"),
+    path("bulletins/generate/", bulletin_generate_view, name="bulletin-generate"),
+    path("bulletins/<int:pk>/", bulletin_detail, name="bulletin-detail"),
+    path("bulletins/<int:pk>/publish/", bulletin_publish_view, name="bulletin-publish"),
+    path("bulletins/<int:pk>/preview/", bulletin_preview, name="bulletin-preview"),
+    path("bulletins/<int:pk>/<str:fmt>/", bulletin_download, name="bulletin-download"),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_upload, name="media"),
 ]
 

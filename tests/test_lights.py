@@ -5,12 +5,9 @@ same declaration counts the same lights as the ORM."""
 from __future__ import annotations
 
 import datetime
-import io
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from bonds.lights import BOND_SPENDING_LIGHT
 from bonds.models import BondProject
@@ -28,13 +25,9 @@ DAYS = [D(2021, 3, 31), D(2021, 6, 30), D(2021, 12, 31), D(2022, 6, 30)]
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo city, loaded once for the module and rolled back after it."""
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            call_command("load_demo", stdout=io.StringIO())
-            yield
-            transaction.set_rollback(True)
+def demo(demo_module):
+    """The demo city (tests/conftest.py), loaded once for the module."""
+    return demo_module
 
 
 def assert_same(rows, rule: LightRule, on: datetime.date) -> Counter:

@@ -1,0 +1,93 @@
+"""排名: every district and unit on the outcome measures, ranks with ties, the composite, scope and queries."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from config import rankings as r
+from config.scoping import SYSTEM
+from ledgers import selectors as ledger_selectors
+from projects import selectors as project_selectors
+from projects import services
+from projects.models import District, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rank_gives_equal_values_one_rank_and_skips_the_next():
+    assert r._rank([("a", 3), ("b", 5), ("c", 3), ("d", 1)], higher_is_better=True) == {"b": 1, "a": 2, "c": 2, "d": 4}
+    assert r._rank([("a", 3), ("b", 5), ("c", 3)], higher_is_better=False) == {"a": 1, "c": 1, "b": 3}
+
+
+def test_every_district_is_ranked_on_the_figures_of_the_status_pages(city, chaoyang, nanguan):
+    District.objects.create(name="双阳区", short_name="双阳", kind="county", sort_order=9)
+    data = r.rankings(year=2021)
+    last = data["districts"][-1]  # no data: listed last, ranked on nothing
+    assert last.name == "双阳区" and last.cells == {} and last.rank is None
+    progress = {g["key"]: g for g in project_selectors.progress_by(
+        project_selectors.of_year(Project.objects.all(), year=2021), year=2021, field="district")}
+    ledgers = ledger_selectors.ledger_breakdowns(year=2021, user=SYSTEM)["by_district"]
+    for row in data["districts"][:2]:
+        cells, g = row.cells, progress[row.key]
+        assert cells["start_rate"].value == g["start_rate_pct"] and cells["start_rate"].figure == g["started_new"]
+        assert cells["completion"].value == g["completion_pct"] - Decimal("100.0")
+        assert cells["clearance"].value == ledgers[row.name]["clearance_pct"]
+        assert cells["overdue_problems"].value == 3  # every project's problem is past its June deadline
+    # the two districts are alike: every measure ties, so they share every rank and the composite
+    first, second = data["districts"][:2]
+    assert first.rank == second.rank == 1 and first.score == second.score
+    assert [row.name for row in data["units"]] == ["市发改委"]
+
+
+def test_a_better_district_ranks_first_and_the_composite_follows_the_weights(city, chaoyang, nanguan, settings):
+    project = Project.objects.filter(district=nanguan, actual_start__isnull=True, plan_entries__year=2021).first()
+    services.project_start(project=project, on=datetime.date(2021, 6, 1), by=SYSTEM)
+    data = r.rankings(year=2021)
+    by_name = {row.name: row for row in data["districts"]}
+    assert by_name["南关区"].cells["start_rate"].rank == 1 and by_name["朝阳区"].cells["start_rate"].rank == 2
+    assert by_name["南关区"].rank == 1
+    settings.RANKING_WEIGHTS = {"overdue_problems": 1}  # a weight of 0 leaves a measure out of the composite
+    data = r.rankings(year=2021)
+    assert data["districts"][0].score == data["districts"][1].score
+
+
+def test_the_page_and_the_api_make_as_many_queries_however_large_the_city(city, login, api, supervisor):
+    c, a = login(supervisor), api(supervisor)
+
+    def count(client, url) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    before = [count(c, "/rankings/?year=2021"), count(a, "/api/rankings/?year=2021")]
+    city.grow(3)
+    assert [count(c, "/rankings/?year=2021"), count(a, "/api/rankings/?year=2021")] == before
+    assert max(before) <= 20  # districts, units, one or two per measure, the session and the user
+
+
+def test_a_clerk_reads_every_district_but_follows_only_their_own(city, login, clerk, chaoyang, nanguan):
+    page = login(clerk).get("/rankings/?year=2021").content.decode()
+    assert "朝阳区" in page and "南关区" in page
+    links = re.findall(r'href="([^"]*)"[^>]*data-figure', page)
+    assert links and all(f"district={chaoyang.pk}" in h for h in links)
+    assert not any(p.code in page for p in Project.objects.filter(district=nanguan))
+    rows = login(clerk).get(f"/rankings/rows/?year=2021&measure=overdue_problems&district={nanguan.pk}")
+    assert rows.status_code == 200 and 'data-total="0"' in rows.content.decode()
+
+
+def test_the_api_returns_each_district_with_each_measures_value_and_rank(city, api, clerk):
+    body = api(clerk).get("/api/rankings/?year=2021&month=12").json()
+    assert body["month"] == 12 and body["as_of"] == "2021-12-31"
+    assert [m["key"] for m in body["measures"]] == [m.key for m in r.MEASURES]
+    row = body["districts"][0]
+    assert set(row) == {"id", "name", "rank", "score", "measures"}
+    assert row["measures"]["start_rate"] == {"value": 66.7, "text": "66.7%（2/3）", "rank": 1}
+    refused = api(clerk).get("/api/rankings/?year=2021&month=6")
+    assert refused.status_code == 400 and "只能查看12月" in str(refused.json())
+    assert api(clerk).get("/api/rankings/?year=2099").status_code == 400
