@@ -133,6 +133,7 @@ class Writer:
                 value = f.get_default()
                 if value is None and not f.null:
                     raise ValueError(f"{model.__name__}.{f.name} needs a value")
+                value = f.get_db_prep_value(value, connection, prepared=False)  # a JSON default as its text
             names.append(f.column)
             fill.append(value)
         quote = connection.ops.quote_name

@@ -15,3 +15,8 @@ class ProjectsConfig(AppConfig):
         from .selectors import latest_year
 
         register_latest_year(latest_year)
+        from django.db.models.signals import post_migrate
+
+        from .figure_cells import reinstall_triggers
+
+        post_migrate.connect(reinstall_triggers, sender=self, dispatch_uid="projects.reinstall_triggers")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime
 from typing import Callable, Iterable
 
-from django.db import migrations
+from django.db import connections, migrations
 from django.db.models import IntegerField, JSONField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -119,6 +119,24 @@ END $$;"""
     ]
     drop = [f"DROP TRIGGER IF EXISTS {name}_{op};" for op in ("ins", "del", "upd")]
     return install, drop
+
+
+# The tables whose writes raise their district's version (migration 0011 installed the triggers first).
+TOUCHED = [("projects_project", {}), ("projects_annualplanentry", {"via": "project_id"}),
+           ("projects_monthlyreport", {"via": "project_id"})]
+
+
+def reinstall_triggers(using: str = "default", **kwargs) -> None:
+    """Drop and create the triggers again, after every `migrate` (a `post_migrate` receiver, projects.apps).
+
+    SQLite alters a table by copying it into a new one, which drops the table's triggers: any later migration
+    that adds or alters a field of these tables would otherwise leave their figures stale on SQLite."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        for table, options in TOUCHED:
+            install, drop = touch_triggers(connection.vendor, table, **options)
+            for sql in [*drop, *install]:
+                cursor.execute(sql)
 
 
 def install_operation(table: str, **kwargs):

@@ -132,6 +132,7 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
 def monthly_report_submit(*, report: MonthlyReport, by, late_reason: str = "") -> MonthlyReport:
     """报送: draft or returned → submitted. After the period's window for the report's district
     (projects.periods) a first 报送 is 逾期报送 and needs `late_reason`, which the history keeps."""
+    ensure_can_change(by, report)  # before the period's dates are read: another district's row says nothing
     late_reason = (late_reason or "").strip()
     period = periods.Period(report.year, report.month)
     late = report.status == ReportStatus.DRAFT and periods.is_late(period, report.project.district_id)

@@ -314,8 +314,14 @@ def snapshot() -> dict[str, str]:
     return digest
 
 
+# Derived rows a read may write: the figure cells a status page recomputes (projects.figure_cells) and the
+# districts' data versions the triggers keep. They hold figures, never a record a clerk could change.
+DERIVED = {"projects.FigureCell", "projects.DistrictDataVersion"}
+
+
 def _snapshot_models():
-    models_ = [m for label in SNAPSHOT_APPS for m in apps.get_app_config(label).get_models()]
+    models_ = [m for label in SNAPSHOT_APPS for m in apps.get_app_config(label).get_models()
+               if m._meta.label not in DERIVED]
     # Many-to-many tables (user groups, session conditions…) are rows too.
     through = {f.remote_field.through for m in models_ for f in m._meta.local_many_to_many}
     return models_ + sorted((t for t in through if t not in models_), key=lambda t: t._meta.db_table)

@@ -25,6 +25,7 @@ from bonds import services as bond_services
 from bonds.models import Disbursement
 from ledgers import services as ledger_services
 from ledgers.models import LedgerEntry, ReminderLog, StartCondition
+from projects import periods
 from projects import services as project_services
 from projects.choices import LandUse, PlanKind
 from projects.models import AnnualPlanEntry, LandSupply, MonthlyReport, Project
@@ -104,7 +105,8 @@ def allocated(office):
 
 def draft_report(office) -> MonthlyReport:
     project = project_services.project_start(project=office.project, on=D(2021, 4, 12), by=office.clerk)
-    return MonthlyReport.objects.create(project=project, year=2021, month=5, amount=Decimal("100"))
+    period = periods.current()  # the open period: submitted on time, so the list's 报送所选 takes it
+    return MonthlyReport.objects.create(project=project, year=period.year, month=period.month, amount=Decimal("100"))
 
 
 # --- the doors ------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ledgers import services as ledger_services
 from ledgers.models import LedgerEntry, Meeting, MeetingItem, Problem, StartCondition, SupervisionOrder
 from ledgers.supervision import services as order_services
 from projects import services as project_services
+from projects.periods import Period
 from projects.models import MonthlyReport, Project, Unit
 from tests.security.conftest import changed_tables, snapshot
 
@@ -31,7 +32,9 @@ D = datetime.date
 MODULES = (project_services, ledger_services, order_services, bond_services)
 # Services that take no actor because they write nothing (the forms' checks under the services' locks).
 CHECKS_ONLY = {"money_check", "bond_issue_check"}
-CITY_WIDE = {"bond_issue_save", "bond_issue_delete"}
+# Supervisors' acts on the whole city or on a district they name (a reporting period's window): refused by
+# permission, the clerk keeping their own.
+CITY_WIDE = {"bond_issue_save", "bond_issue_delete", "period_extend", "period_reopen"}
 # Not services: a context manager that holds the services' announcements (the initial load).
 NOT_SERVICES = {"announcements_held"}
 # Bulk review decides each report on its own and answers a refusal per id instead of raising.
@@ -72,6 +75,9 @@ CASES = {
     "project_register": lambda w: {"project": hidden_project(w, started=True), "on": D(2021, 6, 1),
                                    "stats_code": "X1"},
     "monthly_report_submit": lambda w: {"report": hidden(w, MonthlyReport)},
+    "period_extend": lambda w: {"period": Period(2021, 6), "until": D(2031, 1, 1), "reason": "篡改"},
+    "period_reopen": lambda w: {"period": Period(2021, 6), "district": w.district_b, "until": D(2031, 1, 1),
+                                "reason": "篡改"},
     "monthly_report_approve": lambda w: {"report": hidden(w, MonthlyReport)},
     "monthly_report_return": lambda w: {"report": hidden(w, MonthlyReport), "reason": "篡改"},
     "ledgers_sync": lambda w: {"on": D(2021, 6, 1), "project_ids": [hidden(w, Project).pk]},
