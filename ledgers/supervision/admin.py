@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from config.admin import (
     ScopedAdmin,
+    ScopedInlineMixin,
     Transition,
     TransitionAdminMixin,
     VersionedAdminMixin,
@@ -32,7 +33,7 @@ from .models import Meeting, MeetingItem, OrderReply, SupervisionOrder
 from .selectors import order_overdue_days
 
 
-class OrderReplyInline(admin.TabularInline):
+class OrderReplyInline(ScopedInlineMixin, admin.TabularInline):
     """回复 and their review: written by the buttons (回复, 退回, 办结), never edited here."""
 
     model = OrderReply
@@ -42,7 +43,7 @@ class OrderReplyInline(admin.TabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return (super().get_queryset(request).for_user(request.user)
+        return (super().get_queryset(request)  # scoped by ScopedInlineMixin
                 .select_related("replied_by", "reviewed_by").prefetch_related("attachments"))
 
     def has_add_permission(self, request, obj=None):
