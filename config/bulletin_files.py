@@ -108,10 +108,11 @@ def sections(data: dict, *, foreword: str, next_steps: str) -> list[dict]:
     if data["orders"]["available"]:
         overdue.append({"title": "（二）逾期督办单", "table": t["orders"], "empty": "无逾期督办单。"})
     spending = data["bonds"]["spending"]
+    measures = "、".join(m["label"] for m in data["ranking"]["measures"])  # the snapshot's, as its tables
     body = [
         {"title": "主要指标", "text": [f"截至{date_text(data['as_of'])}，全市重点项目推进主要指标如下。"],
          "parts": [{"table": t["headline"]}]},
-        {"title": "排名情况", "text": [f"按开工率、投资完成率对照序时进度、入库率、台账清零进度、逾期问题排名，综合名次按各项名次"
+        {"title": "排名情况", "text": [f"按{measures}排名，综合名次按各项名次"
                                       f"加权平均（权重：{data['weights']}），数值相同并列。"],
          "parts": [{"title": "（一）各属地", "table": t["districts"], "css": "ranking"},
                    {"title": "（二）各责任单位", "table": t["units"], "css": "ranking"}], "wide": True},

@@ -3,15 +3,16 @@
 The measures are declared once, in `MEASURES`: each says what it ranks, which way is better, how it is
 explained, and how it reads its figures per district and per unit from the apps' selectors (called as the
 system: a ranking is published city-wide, so every district's row is computed and shown to everyone).
-Adding a measure — 逾期报送 once the reporting periods exist — is one more `Measure` in that list and its
-weight in `settings.RANKING_WEIGHTS`.
+Adding a measure is one more `Measure` in that list and its weight in `settings.RANKING_WEIGHTS`: the page,
+its explanation, the API and the 通报's ranking table read the list.
 
 Each cell links to the rows it counts, with the `data-figure` convention of the status pages; the link is
 drawn only where the viewer may see those rows (a supervisor everywhere, a clerk on their own district's or
 unit's row), so a clerk reads every district's figures but sees no other district's projects through them.
 
 Ties: equal values share a rank and the next rank is skipped (1, 2, 2, 4). A row without data for a measure
-(no planned new start, no ledger entry) is not ranked on it. The composite is the weighted mean of a row's
+(no planned new start, no ledger entry) is not ranked on it. For the two counts (逾期问题, 逾期报送) 0 is a value:
+every row with projects of the year is counted, and those with none share the first rank. The composite is the weighted mean of a row's
 ranks over the measures it is ranked on (weights: `settings.RANKING_WEIGHTS`); the smaller, the better, and
 equal composites share a rank too.
 
@@ -31,6 +32,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -46,6 +48,7 @@ from ledgers import selectors as ledger_selectors
 from ledgers.models import overdue_days
 from projects import selectors as project_selectors
 from projects.choices import PlanKind, Tier
+from projects import periods
 from projects.models import District, Project, Unit
 
 DISTRICT, UNIT = "district", "unit"
@@ -84,6 +87,7 @@ class Period:
         self.schedule_pct = project_selectors.schedule_pct(year)
         self._registration: dict[str, dict] = {}
         self._overdue: dict[str, dict] = {}
+        self._late: dict[str, dict] = {}
         self._districts: dict[int, str] | None = None
         self._units: dict[int, str] | None = None
 
@@ -163,6 +167,19 @@ class Period:
             self._overdue[field] = {r[field]: r["n"] for r in rows if r[field] is not None}
         return self._overdue[field]
 
+    def late_reports(self, kind: str) -> dict[int, int]:
+        """逾期报送 of the year's periods per district (`periods.late_counts`) or per responsible unit (of the
+        report's project), however late they were sent."""
+        if kind not in self._late:
+            if kind == DISTRICT:
+                self._late[kind] = {r["district_id"]: r["late"] for r in periods.late_counts(user=SYSTEM, year=self.year)}
+            else:
+                rows = (periods.late_reports(user=SYSTEM, year=self.year).order_by()
+                        .values("project__responsible_unit").annotate(n=Count("pk")))
+                self._late[kind] = {r["project__responsible_unit"]: r["n"] for r in rows
+                                    if r["project__responsible_unit"] is not None}
+        return self._late[kind]
+
     def names(self, kind: str) -> dict[int, str]:
         """The rows ranked: every district; every unit responsible for a project, entry or problem of the year."""
         if kind == DISTRICT:
@@ -171,7 +188,7 @@ class Period:
             return self._districts
         if self._units is None:
             keys = {*self.unit_progress, *self.registration("responsible_unit"), *self.ledger_by_unit,
-                    *self.overdue_problems("responsible_unit")}
+                    *self.overdue_problems("responsible_unit"), *self.late_reports(UNIT)}
             self._units = {pk: short or name for pk, short, name in Unit.objects.filter(pk__in=keys)
                            .order_by("name").values_list("pk", "short_name", "name")}
         return self._units
@@ -241,6 +258,14 @@ def _overdue_problems(period: Period, kind: str) -> dict[int, Cell]:
                     period.rows_url("overdue_problems", kind, k)) for k in keys}
 
 
+def _late_reports(period: Period, kind: str) -> dict[int, Cell]:
+    counts = period.late_reports(kind)
+    # as for overdue problems: a row with projects of the year and no late report has 0, a real value (tied first)
+    keys = {*(period.district_progress if kind == DISTRICT else period.unit_progress), *counts}
+    return {k: Cell(counts.get(k, 0), f"{counts.get(k, 0)}份", counts.get(k, 0),
+                    period.rows_url("late_reports", kind, k)) for k in keys}
+
+
 @dataclass(frozen=True)
 class Measure:
     """One ranked outcome: its key (and weight's key), label, direction and its cells per district or unit."""
@@ -265,6 +290,10 @@ MEASURES: list[Measure] = [
     Measure("clearance", "台账清零进度", True, "年度台账条目中截至日期前已销号的比例。", _clearance),
     Measure("overdue_problems", "逾期问题", False, "截至日期仍未解决且超过办理时限的问题个数，越少越好。",
             _overdue_problems),
+    Measure("late_reports", "逾期报送", False,
+            "本年各期月报中首次报送晚于本属地填报期截止日（含延长、重新开放后的截止日）的份数，越少越好；"
+            "没有逾期报送的为0份，并列第一；尚未报送的月报不计入（见待办“应报未报”）。"
+            "责任单位按月报所属项目的责任单位计。", _late_reports),
 ]
 MEASURE_KEYS = {m.key: m for m in MEASURES}
 
@@ -374,13 +403,13 @@ def rankings_page(request):
     return render_page(request, "pages/rankings.html", context, tables, filename="排名")
 
 
-ROW_MEASURES = {"clearance": "台账清零进度 · 已销号条目", "overdue_problems": "逾期问题"}
+ROW_MEASURES = {"clearance": "台账清零进度 · 已销号条目", "overdue_problems": "逾期问题", "late_reports": "逾期报送 · 月报"}
 
 
 @status_page
 def ranking_rows(request):
     """The rows behind a ranking cell that no status page filters by (a unit's ledger entries, a district's or
-    unit's overdue problems), among the rows the viewer may see."""
+    unit's overdue problems or late reports), among the rows the viewer may see."""
     year = page_year(request)
     measure = request.GET.get("measure")
     if measure not in ROW_MEASURES:
@@ -404,6 +433,17 @@ def ranking_rows(request):
         def row(e):
             return [Link(e.project.name, e.project.get_absolute_url()), e.project.district.name, e.get_kind_display(),
                     e.since, e.closed_on]
+    elif measure == "late_reports":
+        rows = (periods.late_reports(user=request.user, year=year)
+                .filter(**{"project__district": key} if kind == DISTRICT else {"project__responsible_unit": key})
+                .select_related("project", "project__district").order_by("month", "project__code", "pk"))
+        columns = [Column("项目", width=30), Column("属地"), Column("期号", width=14), Column("报送时间", "date"),
+                   Column("逾期原因", width=30), Column("状态")]
+
+        def row(m):
+            return [Link(m.project.name, m.project.get_absolute_url()), m.project.district.name,
+                    periods.Period(m.year, m.month).number, timezone.localdate(m.submitted_at) if m.submitted_at else None,
+                    m.late_reason, m.get_status_display()]
     else:
         rows = ledger_selectors.problems_of_year(year=year, user=request.user, state="red").filter(
             **{"project__district": key} if kind == DISTRICT else {"responsible_unit": key})

@@ -339,6 +339,7 @@ MEETING_RED_PROJECTS = env.int("MEETING_RED_PROJECTS", default=20)
 # 排名 and 通报 (issue 20): the composite rank's weight of each measure (config.rankings.MEASURES keys)
 RANKING_WEIGHTS = env.dict("RANKING_WEIGHTS", cast={"value": int}, default={
     "start_rate": 25, "completion": 25, "registration": 20, "clearance": 20, "overdue_problems": 10,
+    "late_reports": 10,
 })
 BULLETIN_ISSUER = env.str("BULLETIN_ISSUER", default="投资促进和重点项目推进工作领导小组办公室")
 BULLETIN_RED_PROJECTS_PER_DISTRICT = env.int("BULLETIN_RED_PROJECTS_PER_DISTRICT", default=10)  # listed by name

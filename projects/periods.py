@@ -123,13 +123,19 @@ def projects_owing(*, user, period: Period):
             .annotate(draft_id=Subquery(reports.values("pk")[:1])))
 
 
-def late_counts(*, user, year: int, month: int | None = None):
-    """逾期报送 per district: `district_id`, `district__name`, `late` (reports of the year, or of one month,
-    submitted after their window), one query; districts without a late report are not listed."""
+def late_reports(*, user, year: int, month: int | None = None):
+    """The 逾期报送 `user` sees: the reports of the year's periods (or of one month) first submitted after their
+    district's window, whatever they became since (submitted, approved or returned: the mark of the first 报送
+    stays), whenever they were sent; the rows behind `late_counts` and the rankings' 逾期报送."""
     reports = models.MonthlyReport.objects.for_user(user).filter(year=year, submitted_late=True)
     if month is not None:
         reports = reports.filter(month=month)
-    return (reports.values(district_id=F("project__district_id"),
-                           district__name=F("project__district__name"))
-            .annotate(late=Count("pk")).order_by("district_id"))
+    return reports
 
+
+def late_counts(*, user, year: int, month: int | None = None):
+    """逾期报送 per district: `district_id`, `district__name`, `late` (`late_reports` counted), one query;
+    districts without a late report are not listed."""
+    return (late_reports(user=user, year=year, month=month)
+            .values(district_id=F("project__district_id"), district__name=F("project__district__name"))
+            .annotate(late=Count("pk")).order_by("district_id"))

@@ -55,6 +55,9 @@ def test_the_files_hold_the_figures_and_the_ranking_table_of_the_pages(city, tmp
     assert table[0][:3] == ["综合名次", "属地", "开工率"]
     assert [(row[0], row[1], row[2]) for row in table[1:]] == [
         (str(r["rank"]), r["name"], r["measures"]["start_rate"]["text"]) for r in ranked["districts"]]
+    # every measure of rankings.MEASURES is a column (逾期报送 the last), named in the section's sentence too
+    assert table[0][2::2][:-1] == [m["label"] for m in ranked["measures"]] and "逾期问题、逾期报送排名" in text
+    assert [row[-3] for row in table[1:]] == [r["measures"]["late_reports"]["text"] for r in ranked["districts"]]
     for value in [*headline.values(), "2021年第12期", *(r["name"] for r in ranked["districts"])]:
         assert re.sub(r"\s+", "", value) in pdf, value
     red = [row for t in tables for row in t[1:] if row[0].startswith("2")]

@@ -13,6 +13,8 @@ import pytest
 
 from config import bulletins
 from config.models import Bulletin
+from projects.choices import ReportStatus
+from projects.models import MonthlyReport
 from tests.security.conftest import NANGUAN, OTHER_UNIT, assert_clean
 from tests.security.test_page_attacks import xlsx_text
 
@@ -26,9 +28,12 @@ def test_the_rankings_show_a_clerk_no_hidden_project_through_any_cell(world, as_
     markers = [NANGUAN] + ([OTHER_UNIT] if role == "department-clerk" else [])
     hidden_codes = [code for marker in markers for code in world.codes[marker]]
     assert hidden_codes
+    # every world report sent late (rolled back after the test), so the 逾期报送 rows have something to leak
+    MonthlyReport.objects.filter(year=2021).update(status=ReportStatus.SUBMITTED, submitted_late=True,
+                                                   late_reason="逾期原因说明")
     urls = ["/rankings/?year=2021", "/api/rankings/?year=2021"]
     for kind, key in (("district", world.district_b.pk), ("unit", world.zjj.pk), ("district", world.district_a.pk)):
-        for measure in ("clearance", "overdue_problems"):
+        for measure in ("clearance", "overdue_problems", "late_reports"):
             urls.append(f"/rankings/rows/?year=2021&measure={measure}&{kind}={key}")
     for url in urls:
         response = client.get(url)
