@@ -17,6 +17,7 @@ from ledgers import selectors as ledger_selectors
 from ledgers.choices import EntryStatus, LedgerKind
 from ledgers.lights import LEDGER_ENTRY_LIGHT
 from ledgers.models import LedgerEntry
+from projects import map as project_map
 from projects import selectors as project_selectors
 from projects.choices import TIER_FLOORS_WAN, LandUse, PlanKind, ReportStatus, Stage
 from projects.lights import BEHIND_SCHEDULE_LIGHT
@@ -62,6 +63,10 @@ def shown(*, year: int, user) -> dict[str, object]:
     totals = project_selectors.progress_totals(by_district, year=year)
     headline = project_selectors.headline(year=year, user=user)
     ledgers = ledger_selectors.ledger_totals(year=year, user=user)
+    located = project_map.city_located(year=year, user=user)
+    if located is None:
+        located = project_map.located_by_district(
+            project_map._located(project_map.year_projects(Project.objects.for_user(user), year=year)))
     return plain({
         "projects_page": {
             "districts": {str(g["key"]): {k: g[k] for k in CHECKED} for g in by_district},
@@ -72,7 +77,11 @@ def shown(*, year: int, user) -> dict[str, object]:
                      "land_ha": headline["land_ha"]},
         "ledgers": {kind: {k: t[k] for k in ("total", "closed", "overdue")} for kind, t in ledgers.items()},
         "bonds": bond_selectors.issued_in(years=[year], user=user)[year],
+        "map": {str(pk): {k: g[k] for k in MAP_FIGURES} for pk, g in located.items() if g["n"]},
     })
+
+
+MAP_FIGURES = ("n", "investment", "red", "yellow", "green")  # the whole-city map's figures per district
 
 
 def _built(p: dict, year: int) -> bool:
@@ -92,7 +101,7 @@ def recomputed(*, year: int, user) -> dict[str, object]:
     day, first = as_of(year), datetime.date(year, 1, 1)
     projects = list(Project.objects.for_user(user).values(
         "pk", "district_id", "industry", "total_investment", "actual_start", "actual_completion", "stage",
-        "registered_on"))
+        "registered_on", "longitude", "latitude"))
     plans = {r["project_id"]: r for r in AnnualPlanEntry.objects.for_user(user).filter(year=year)
              .values("project_id", "kind", "planned_investment")}
     done: dict[int, Decimal] = defaultdict(Decimal)
@@ -105,6 +114,7 @@ def recomputed(*, year: int, user) -> dict[str, object]:
             pending[pk] += amount
 
     groups: dict[str, dict[str, dict[str, object]]] = {"districts": {}, "industries": {}, "totals": {}}
+    located: dict[str, dict[str, object]] = {}  # the map: the year's projects with a location, by district
     for p in projects:
         plan = plans.get(p["pk"])
         if plan is None and not _built(p, year):
@@ -116,6 +126,12 @@ def recomputed(*, year: int, user) -> dict[str, object]:
                "started_new": int(planned and p["actual_start"] is not None and p["actual_start"] <= day),
                "plan_investment_wan": plan_wan, "completed_wan": done[p["pk"]], "pending_wan": pending[p["pk"]],
                "red": int(light == "red"), "yellow": int(light == "yellow"), "green": int(light == "green")}
+        if p["longitude"] is not None and p["latitude"] is not None:
+            into = located.setdefault(str(p["district_id"]), dict.fromkeys(MAP_FIGURES, 0))
+            into["n"] += 1
+            into["investment"] += p["total_investment"]
+            if light in ("red", "yellow", "green"):
+                into[light] += 1
         for section, key in (("districts", str(p["district_id"])), ("industries", p["industry"]), ("totals", None)):
             into = groups[section] if key is None else groups[section].setdefault(key, {})
             for name, value in row.items():
@@ -162,6 +178,7 @@ def recomputed(*, year: int, user) -> dict[str, object]:
                                  "other": land[LandUse.OTHER]}},
         "ledgers": ledgers,
         "bonds": {"projects": len(issued), "amount_wan": amount.quantize(Decimal("0.01"))},
+        "map": located,
     })
 
 

@@ -136,7 +136,7 @@ def _district_not_reported(row, on):
     period, due = periods.period_of(on), row["closes_on"]
     year, month = period.year, period.month
     url = reverse("admin:projects_project_changelist") + f"?district__id__exact={row['district_id']}&stage__exact=building"
-    return Item("district_not_reported", f"{row['district__name']}：{row['count']}个在建项目未报{year}年{month}月月报",
+    return Item("district_not_reported", f"{row['name']}：{row['count']}个在建项目未报{year}年{month}月月报",
                 {"type": "district", "id": row["district_id"]}, url,
                 f"{year}年{month}月月报须于{due.month}月{due.day}日前报送。", datetime.date(on.year, on.month, 1), due,
                 RED if on > due else YELLOW)
@@ -272,8 +272,11 @@ class SubqueryCount(Subquery):
 
 def _count_source(queryset):
     queryset = queryset.order_by()
-    # A grouped queryset (values … annotate) counts its groups; any other counts its rows by primary key.
-    return queryset if queryset.query.group_by else queryset.values("pk")
+    # A grouped queryset (values … annotate) counts its groups — by their keys only, without computing the
+    # groups' aggregates; any other counts its rows by primary key.
+    if queryset.query.group_by:
+        return queryset.values(*queryset.query.values_select)
+    return queryset.values("pk")
 
 
 @dataclass

@@ -290,7 +290,12 @@ class StartCondition(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "开工条件"
         ordering = ["due_date", "project__code", "type__order"]
-        indexes = [models.Index(fields=["due_date"])]
+        indexes = [
+            models.Index(fields=["due_date"]),
+            # The open conditions by due date with their project (待办's 开工条件临期: an index-only read).
+            models.Index(fields=["due_date"], include=["project"], name="condition_open_due",
+                         condition=models.Q(done_on__isnull=True, not_applicable=False)),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["project", "type"], name="condition_once_per_project_type"),
             models.CheckConstraint(

@@ -452,10 +452,15 @@ def entries_stale(*, user, on: datetime.date):
 
     cutoff = on - datetime.timedelta(days=settings.TODO_STALE_DAYS)
     last = ProgressNote.objects.filter(entry=OuterRef("pk")).order_by("-on").values("on")[:1]
+    # The last note before the cut-off, or none and opened before it: no note since the cut-off, and some
+    # note or the opening before it — two id lists the database hashes once, not a last-note lookup per
+    # open entry of the city.
+    recent = ProgressNote.objects.filter(on__gte=cutoff).values("entry_id")
+    noted = ProgressNote.objects.values("entry_id")
     return (
         LedgerEntry.objects.for_user(user).open().filter(opened_on__lte=on)
+        .exclude(pk__in=recent).filter(Q(pk__in=noted) | Q(opened_on__lt=cutoff))
         .annotate(last_note=Subquery(last))
-        .filter(Q(last_note__lt=cutoff) | Q(last_note__isnull=True, opened_on__lt=cutoff))
     )
 
 
@@ -507,11 +512,14 @@ def projects_turned_red(*, user, on: datetime.date, days: int = 7):
     `red_since`-style reasons left to the caller (the entry's kind, the problem's deadline)."""
     from django.db.models import Exists
 
-    entries = LedgerEntry.objects.filter(project=OuterRef("pk"), opened_on__lte=on).open().filter(turned_red_q(on, days))
-    problems = Problem.objects.filter(project=OuterRef("pk"), reported_on__lte=on).open().filter(
+    entries = LedgerEntry.objects.filter(opened_on__lte=on).open().filter(turned_red_q(on, days))
+    problems = Problem.objects.filter(reported_on__lte=on).open().filter(
         deadline__lt=on, deadline__gte=on - datetime.timedelta(days=days), overdue_since__isnull=True)
+    # The few projects are found from the entries' and problems' side (one IN over both id lists, read by
+    # their indexes), not by probing every project of the city for an entry or a problem.
+    turned = entries.order_by().values("project_id").union(problems.order_by().values("project_id"))
     return (
-        Project.objects.for_user(user)
-        .annotate(red_entry=Exists(entries), red_problem=Exists(problems))
-        .filter(Q(red_entry=True) | Q(red_problem=True))
+        Project.objects.for_user(user).filter(pk__in=turned)
+        .annotate(red_entry=Exists(entries.filter(project=OuterRef("pk"))),
+                  red_problem=Exists(problems.filter(project=OuterRef("pk"))))
     )

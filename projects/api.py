@@ -235,6 +235,10 @@ class MapView(APIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         year = query.validated_data.get("year") or latest_year()
-        rows = project_map.year_projects(filterset.qs, year=year, light=query.validated_data.get("light"))
-        collection = project_map.points(rows, year=year, bbox=query.validated_data.get("bbox"))
+        light, bbox = query.validated_data.get("light"), query.validated_data.get("bbox")
+        rows = project_map.year_projects(filterset.qs, year=year, light=light)
+        # The whole city, unfiltered: the count and the boundaries' figures from the districts' cells.
+        unfiltered = not filterset.data and light is None and bbox is None
+        cached = project_map.city_located(year=year, user=request.user) if unfiltered else None
+        collection = project_map.points(rows, year=year, bbox=bbox, cached=cached)
         return Response({**collection, "year": year})

@@ -3,8 +3,9 @@
 Development zones are not on the map: a zone's projects lie in its host district (`District.host`), so the
 figures of a boundary add up its own district and the zones it hosts. 市直 projects lie anywhere in the city
 and have no boundary of their own. Query counts are constant: two queries for the points (a count, then the
-points or one row per district), three for the choropleth (the districts' progress, their 在建 counts and the
-districts the user may see).
+points, or one row per district and the districts), three for the choropleth (the districts' progress, their 在建
+counts and the districts the user may see). The whole city unfiltered reads its count and its boundaries' figures
+from the districts' "map" cells (projects.figure_cells): ≤ 20 rows whatever the data size.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from config import geo
 from config.lights import CHART_COLOURS, Light
 from config.scoping import scope_choices
 
-from . import selectors
+from . import figure_cells, selectors
 from .choices import DistrictKind, Stage
 from .filters import LIGHT_CHOICES, ProjectFilterSet
 from .models import District, Project
@@ -78,17 +79,56 @@ def _label_point(boundary: str) -> list[float]:
     return list(area.label) if area else list(geo.CITY_LABEL)
 
 
+MAP_CELL = "map"  # per district: its located projects of the year (count, investment, lights)
+
+
+def located_by_district(rows) -> dict[int, dict]:
+    """The located `rows` (from `year_projects`) per district: n, investment, red, yellow, green (one query)."""
+    grouped = rows.order_by().values("district_id").annotate(
+        n=Count("pk"), investment=Sum("total_investment"), red=Count("pk", filter=Q(light="red")),
+        yellow=Count("pk", filter=Q(light="yellow")), green=Count("pk", filter=Q(light="green")))
+    return {r.pop("district_id"): r for r in grouped}
+
+
+def _located(rows):
+    return rows.filter(longitude__isnull=False, latitude__isnull=False)
+
+
+def _map_cells(year: int):
+    """The compute of the "map" cells: the districts' located projects of the year, as `located_by_district`."""
+    def compute(district_ids: list[int]) -> dict[int, object]:
+        rows = _located(year_projects(Project.objects.filter(district_id__in=district_ids), year=year))
+        return {pk: [g["n"], str(g["investment"] or ZERO), g["red"], g["yellow"], g["green"]]
+                for pk, g in located_by_district(rows).items()}
+
+    return compute
+
+
+def city_located(*, year: int, user) -> dict[int, dict] | None:
+    """`located_by_district` of all the user's projects of the year (the unfiltered whole-city map), from the
+    districts' cells (projects.figure_cells): ≤ 20 rows whatever the data size; None for a user whose scope
+    the cells cannot serve (a unit clerk)."""
+    districts = selectors.cell_districts(user)
+    if districts is False:
+        return None
+    cells = figure_cells.cells(MAP_CELL, year=year, as_of=selectors.as_of(year), district_ids=districts,
+                               compute=_map_cells(year))
+    return {pk: {"n": n, "investment": Decimal(investment), "red": red, "yellow": yellow, "green": green}
+            for pk, cell in cells.items() if cell["data"] for n, investment, red, yellow, green in [cell["data"]]}
+
+
 def points(rows, *, year: int, bbox: tuple[float, float, float, float] | None = None,
-           limit: int | None = None) -> dict:
+           limit: int | None = None, cached: dict[int, dict] | None = None) -> dict:
     """A GeoJSON FeatureCollection of the located `rows` (from `year_projects`) in `bbox` (west, south, east,
     north): one Point per project while there are at most `limit` (MAP_POINT_LIMIT), else one per boundary with
-    its count."""
+    its count. `cached`: `city_located` when `rows` are all the user's projects of the year and there is no
+    `bbox` (the whole city, unfiltered): the count and the boundaries' figures come from the cells."""
     limit = MAP_POINT_LIMIT if limit is None else limit
-    located = rows.filter(longitude__isnull=False, latitude__isnull=False)
+    located = _located(rows)
     if bbox:
         west, south, east, north = bbox
         located = located.filter(longitude__range=(west, east), latitude__range=(south, north))
-    total = located.count()
+    total = located.count() if cached is None else sum(g["n"] for g in cached.values())
     if total <= limit:
         stages = dict(Stage.choices)
         features = [
@@ -103,14 +143,14 @@ def points(rows, *, year: int, bbox: tuple[float, float, float, float] | None = 
                 "code", "name", "district__name", "stage", "light", "total_investment", "longitude", "latitude")
         ]
         return {"type": "FeatureCollection", "aggregated": False, "total": total, "features": features}
+    by_district = located_by_district(located) if cached is None else cached
     groups: dict[str, dict] = {}
-    for r in located.order_by().values("district_id", "district__kind", "district__name", "district__host__name") \
-            .annotate(n=Count("pk"), investment=Sum("total_investment"), red=Count("pk", filter=Q(light="red")),
-                      yellow=Count("pk", filter=Q(light="yellow")), green=Count("pk", filter=Q(light="green"))):
-        boundary = boundary_of(r["district__kind"], r["district__name"], r["district__host__name"])
+    for d in District.objects.filter(pk__in=list(by_district)).select_related("host").order_by("sort_order", "name"):
+        r = by_district[d.pk]
+        boundary = boundary_of(d.kind, d.name, d.host.name if d.host_id else None)
         g = groups.setdefault(boundary, {"ids": set(), "count": 0, "investment": ZERO, "red": 0, "yellow": 0,
                                          "green": 0})
-        g["ids"].add(r["district_id"])
+        g["ids"].add(d.pk)
         g["count"] += r["n"]
         g["investment"] += Decimal(r["investment"] or 0)
         for light in ("red", "yellow", "green"):

@@ -651,10 +651,17 @@ def reports_awaiting_review(*, user):
 
 
 def districts_not_reported(*, user, on: datetime.date):
-    """Districts with projects owing last month's report: `district_id`, `district__name`, `count`."""
+    """Districts with projects owing last month's report: `district_id`, `name`, `count`, `closes_on`.
+
+    Whether a district owes is one EXISTS that stops at its first owing project (the header's count reads
+    only that); the number owing and the window are read for the listed districts."""
+    period = periods.period_of(on)
+    owing = projects_owing_report(user=user, on=on).filter(district=OuterRef("pk"))
+    number = owing.order_by().values("district").annotate(n=Count("pk")).values("n")
     return (
-        projects_owing_report(user=user, on=on)
-        .values("district_id", "district__name", "district__sort_order")
-        .annotate(count=Count("pk"), closes_on=Max("closes_on"))
-        .order_by("district__sort_order", "district_id")
+        District.objects.filter(Exists(owing))
+        .annotate(district_id=F("pk"), count=Subquery(number, output_field=IntegerField()),
+                  closes_on=periods.window_expression(period, district_ref="pk"))
+        .values("district_id", "name", "count", "closes_on")
+        .order_by("sort_order", "pk")
     )

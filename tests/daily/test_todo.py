@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -226,3 +227,53 @@ def test_the_page_costs_the_same_queries_for_2_and_12_rows_of_each_kind(
     assert few == many
     # session, user, permissions; the counts (one query); one query per kind of the role
     assert many <= 3 + 1 + len(todo.kinds_for(request.getfixturevalue(who))) + 2
+
+
+def _bond_red(project, issue):
+    """A bond project of `project` allocated 500万元 of `issue` and nothing spent: red once the issue is old."""
+    from bonds.models import Allocation
+    from tests.bonds.conftest import make_bond_project
+
+    bond_project = make_bond_project(project)
+    Allocation.objects.create(issue=issue, bond_project=bond_project, amount=Decimal("500"))
+    return bond_project
+
+
+def test_a_bond_project_far_behind_on_spending_is_on_its_own_districts_list_until_spent(
+    clerk, other_clerk, building, nanguan
+):
+    from bonds.models import Expenditure
+    from tests.bonds.conftest import make_issue
+
+    issue = make_issue(on=add_months(today(), -12))
+    mine, theirs = _bond_red(building(), issue), _bond_red(building(nanguan), issue)
+    assert keys(clerk)["bond_red"] == [mine.pk] and count_of(clerk, "bond_red") == 1
+    assert keys(other_clerk)["bond_red"] == [theirs.pk]
+    Expenditure.objects.create(bond_project=mine, amount=Decimal("450"), spent_on=today())
+    assert "bond_red" not in keys(clerk) and count_of(clerk, "bond_red") == 0
+
+
+@pytest.mark.parametrize("who", ["clerk", "supervisor"])
+def test_the_badge_counts_exactly_the_rows_of_the_list(request, login, who, clerk, supervisor, building, report,
+                                                       nanguan, fgw):
+    from tests.bonds.conftest import make_issue
+
+    issue = make_issue(on=add_months(today(), -12))
+    red_days = 60  # settings.LIGHTS["not_registered_red_days"]
+    for district in (None, nanguan):
+        for _ in range(2):
+            p = building(district)
+            report(p, status="submitted")  # by the system: the district's own clerk in effect
+            _entry(p)
+            _problem(p, fgw, deadline=today() - datetime.timedelta(days=1))
+            _bond_red(p, issue)
+        building(district)  # owes last month's report
+        _entry(building(district), since=today() - datetime.timedelta(days=red_days + 2),
+               opened_days_ago=red_days + 2)  # turned red this week
+    user = request.getfixturevalue(who)
+    summary = todo.counts(user)
+    listed = {k.key: len(list(k.rows(user, today()))) for k in todo.kinds_for(user)}
+    assert {k.key: n for k, n in summary.kinds} == listed
+    assert sum(1 for n in listed.values() if n) >= 4, listed  # the comparison is not between zeros
+    page = login(user).get("/todo/").content.decode()
+    assert f'<b class="count" id="todo-count">{summary.total}</b>' in page

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.db.models import Sum
 
 from config.scoping import SYSTEM
@@ -89,3 +91,24 @@ def test_check_figures_passes_on_true_figures_and_fails_on_a_planted_difference(
     assert "completed_wan" in err and "朝阳区" in err
     call_command("rebuild_figures", year=[2021])  # dropped and computed again from the rows
     call_command("check_figures", year=2021)
+
+
+def test_the_whole_city_map_reads_its_districts_cells_and_shows_a_move_at_once(api, city, chaoyang, supervisor,
+                                                                               monkeypatch):
+    from projects import map as project_map
+
+    monkeypatch.setattr(project_map, "MAP_POINT_LIMIT", 0)  # one point per boundary, from the cells
+    Project.objects.filter(district=chaoyang).update(longitude=Decimal("125.22"), latitude=Decimal("43.82"))
+    client = api(supervisor)
+    before = client.get("/api/map/?year=2021").json()
+    assert before["aggregated"] is True and before["total"] == 3
+    assert FigureCell.objects.filter(kind="map", year=2021).count() == 2  # one a district, read next time
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/map/?year=2021").json() == before
+    cells_read = [q for q in queries.captured_queries if "figurecell" in q["sql"]]
+    assert len(cells_read) == 1 and not [q for q in queries.captured_queries if "monthlyreport" in q["sql"]]
+    project = Project.objects.filter(district=chaoyang, longitude__isnull=False).first()
+    Project.objects.filter(pk=project.pk).update(longitude=None, latitude=None)  # no signal, no service
+    after = client.get("/api/map/?year=2021").json()
+    assert after["total"] == 2 and after["features"][0]["properties"]["count"] == 2
+    call_command("check_figures", year=2021)  # the map's cells equal the located rows
