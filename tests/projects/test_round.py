@@ -4,6 +4,7 @@ reopening, and a page whose queries do not grow with its rows."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -174,3 +175,35 @@ def test_the_round_is_linked_from_the_list_the_index_and_the_todo(login, clerk, 
     assert ROUND in c.get(reverse("admin:projects_monthlyreport_changelist")).content.decode()
     assert ROUND in c.get(reverse("admin:index")).content.decode()
     assert f"{ROUND}#p{p.pk}" in c.get("/todo/").content.decode()
+
+
+def _save_queries(client, projects, amount: str) -> int:
+    page = client.get(ROUND).content.decode()  # the page as the clerk has it: drafts carry their signed version
+    data = {"action": "save", **dict(re.findall(r'name="(p\d+-version)" value="([^"]*)"', page))}
+    for p in projects:
+        data.update(_row(p, amount, progress=f"{p.name}：主体施工至{amount}层"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(ROUND, data).status_code == 302
+    return len(queries)
+
+
+def test_saving_the_round_costs_a_constant_number_of_queries_plus_at_most_one_per_row(login, clerk, chaoyang,
+                                                                                      project_factory):
+    c = login(clerk)
+    few = _building(project_factory, chaoyang, clerk, 5)
+    new_5 = _save_queries(c, few, "110")
+    edit_5 = _save_queries(c, few, "120")  # the same rows again: drafts updated
+    MonthlyReport.objects.filter(project__in=few, month=periods.current().month).delete()
+    many = few + _building(project_factory, chaoyang, clerk, 15)
+    new_20 = _save_queries(c, many, "110")
+    edit_20 = _save_queries(c, many, "120")
+    period = periods.current()
+    saved = MonthlyReport.objects.filter(year=period.year, month=period.month)
+    assert saved.count() == 20 and set(saved.values_list("amount", flat=True)) == {Decimal("120")}
+    # Constant: the page's reads, the rules' facts for all rows, a locked read of the drafts' versions, then one
+    # bulk write (and one history insert) for the new reports or the changed drafts, whatever the number of rows.
+    assert new_20 == new_5 and edit_20 == edit_5 <= 25, (new_5, new_20, edit_5, edit_20)
+    # The bulk writes keep the history, with the clerk, and the version moves on as a save() would move it.
+    report = saved.get(project=many[-1])
+    assert [h.history_user for h in report.history.all()] == [clerk, clerk] and report.version > 1
+    assert [h.amount for h in report.history.all()] == [Decimal("120"), Decimal("110")]
