@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from config import uploads
 from config.dates import today
+from config.management.commands.export_xlsx import Command as ExportCommand
 from projects import periods, services
 from projects.choices import PlanKind, ReportStatus
 from projects.models import AnnualPlanEntry, MonthlyReport, PeriodReopening, ReportPeriod, SitePhoto
@@ -177,6 +178,15 @@ def test_the_excel_template_of_a_clerk_holds_the_round_rows(login, clerk, chaoya
     assert sorted(v[0] for v in values) == sorted(p.code for p in rows)
     assert {(v[2], v[3]) for v in values} == {(period.year, period.month)}
     assert {v[5] for v in values} == {f"{p.name}：主体施工" for p in rows}
+    # manage.py export_xlsx --template: with the clerk, the same rows; without a user, the one example row it says.
+    call_command("export_xlsx", "monthly_reports", str(tmp_path / "c.xlsx"), "--template", "--user", clerk.username,
+                 stdout=io.StringIO())
+    command_rows = list(openpyxl.load_workbook(tmp_path / "c.xlsx")["月报"].iter_rows(min_row=2, values_only=True))
+    assert command_rows == values
+    call_command("export_xlsx", "monthly_reports", str(tmp_path / "e.xlsx"), "--template", stdout=io.StringIO())
+    example = list(openpyxl.load_workbook(tmp_path / "e.xlsx")["月报"].iter_rows(min_row=2, values_only=True))
+    assert [v[0] for v in example] == ["2101-220104-04-01-000001"]
+    assert "一行虚构的示例" in ExportCommand().create_parser("manage.py", "export_xlsx").format_help()
 
 
 def test_the_round_is_linked_from_the_list_the_index_and_the_todo(login, clerk, chaoyang, project_factory):
