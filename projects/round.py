@@ -86,6 +86,16 @@ class RoundRowForm(VersionedForm):
         self.fields["amount"].widget.attrs["tabindex"] = 2 * tab + 1
         self.fields["progress"].widget.attrs["tabindex"] = 2 * tab + 2
 
+    submitting = False  # set by the page for the rows being submitted
+
+    def clean_amount(self):
+        # Optional in the form (a row nobody typed in is not saved), required in every row that is saved.
+        amount = self.cleaned_data.get("amount")
+        if amount is None:
+            raise ValidationError("报送前请填写本月完成投资（没有投资请填0）。" if self.submitting
+                                  else "请填写本月完成投资（没有投资请填0）。")
+        return amount
+
     def stored_version(self):
         # The page read every draft in one query; the write compares again under a lock (RoundPage._write).
         return self._stored_version
@@ -225,11 +235,8 @@ class RoundPage:
             key = (row["project"].pk, self.period.year, self.period.month)
             new_photos[key] = _photo_facts(row["files"])
         quality.attach([r["form"].instance for r in active], new_photos)
-        for row in active:
-            form = row["form"]
-            if row["project"].pk in wanted_ids and not (form.data.get(form.add_prefix("amount")) or "").strip():
-                form.is_valid()
-                form.add_error("amount", "报送前请填写本月完成投资（没有投资请填0）。")
+        for row in wanted:
+            row["form"].submitting = True
         valid = all(r["form"].is_valid() and not r["photo_errors"] for r in active)
         self.error_rows = sum(1 for r in active if r["form"].errors or r["photo_errors"])
         late_reason = (self.request.POST.get("late_reason") or "").strip()

@@ -259,6 +259,12 @@ def test_photos_picked_before_an_error_are_kept_and_saved_with_the_next_save(log
     with photo.image.open("rb") as stored:
         assert read_exif(stored).taken_at is None  # the served copy carries no EXIF
     assert list((tmp_path / uploads.STAGING_FOLDER).iterdir()) == []  # the staged copy is gone once saved
+    # A photo on a row without its amount is not dropped in silence: the row asks for the amount.
+    (c_,) = _building(project_factory, chaoyang, clerk)
+    lone = client.post(ROUND, {**_row(c_, ""), f"p{c_.pk}-photos": [SimpleUploadedFile("a.jpg", jpeg())],
+                               "action": "save"}).content.decode()
+    row = lone.split(f'<tr id="p{c_.pk}"')[1].split("</tr>")[0]
+    assert "kp-row-error" in row and "请填写本月完成投资（没有投资请填0）" in row and "已上传1张照片" in row
 
 
 def test_staged_uploads_left_for_a_day_are_purged_by_the_daily_job(settings, tmp_path, db):
