@@ -72,10 +72,16 @@ class VersionedForm(forms.ModelForm):
         version = cleaned.get("version")
         instance = self.instance
         if instance.pk and version is not None:
-            current = type(instance)._base_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
+            current = self.stored_version()
             if current is not None and current != version:
                 raise ValidationError(STALE_MESSAGE, code="stale")
         return cleaned
+
+    def stored_version(self) -> int | None:
+        """The row's version in the database now. A page that reads many rows in one query (本期填报) answers
+        from that read instead, and compares again under a lock when it writes."""
+        instance = self.instance
+        return type(instance)._base_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
 
 
 class VersionedAdminMixin:

@@ -8,12 +8,22 @@
 - Out: `serve_upload` serves `/media/<path>` to a logged-in user who may see the row that references the
   file (`for_user`), with the whitelisted content type and headers that keep a browser from running it.
 
+- Choosing: `ChooseFileInput` is every upload field's widget (the admin's included): a <label> styled as a
+  button, "选择照片" / "选择文件", around the visually hidden file input, and "未选择照片" / "已选N张" beside it
+  (static/kp/file_input.js), instead of the browser's own English "Choose Files / No file chosen".
+- Staging: a page that re-renders after an error cannot fill a file input again. `stage()` keeps the files that
+  passed their checks in media storage under `staging/` and returns a signed token (salted per user and row) for a
+  hidden field; `unstage()` gives them back on the next POST; `discard()` deletes them once saved for good, and
+  `purge_staged()` (the daily `purge_staged_uploads`) what was never saved, after STAGING_MAX_AGE. Staged files
+  are never served: no row references them.
+
 `bonds` uses these fields too; this module knows nothing of `bonds`: the view finds every `UploadField`
 of every installed model.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 import zipfile
@@ -24,12 +34,17 @@ from urllib.parse import quote
 
 from django.apps import apps
 from django.conf import settings
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
@@ -85,10 +100,18 @@ class Group:
     max_setting: str
     not_this_kind: str  # the message when the content is none of the kinds
     inline: bool  # served for display in the page (images) or only as a download
+    noun: str = "文件"  # what the chooser's button and its status name: 选择照片, 未选择照片
+
+    @property
+    def accept(self) -> str:
+        """The file dialog's filter: the extensions and content types of the group's kinds."""
+        kinds = [KINDS[k] for k in self.kinds]
+        return ",".join(sorted({f".{e}" for k in kinds for e in k.extensions} | {k.content_type for k in kinds}))
 
 
 GROUPS = {
-    "photo": Group(("jpeg", "png", "webp"), "PHOTO_MAX_BYTES", "文件内容不是 JPEG、PNG 或 WebP 图片", inline=True),
+    "photo": Group(("jpeg", "png", "webp"), "PHOTO_MAX_BYTES", "文件内容不是 JPEG、PNG 或 WebP 图片", inline=True,
+                   noun="照片"),
     "document": Group(("pdf", "ofd", "doc", "docx", "xls", "xlsx"), "DOCUMENT_MAX_BYTES",
                       "文件内容不是 PDF、OFD、Word 或 Excel 文件", inline=False),
 }
@@ -310,16 +333,116 @@ class UploadField(models.FileField):
         return [*self.default_validators, *self._validators, UploadValidator(self.group, str(self.verbose_name))]
 
     def formfield(self, **kwargs):
+        # The admin passes its AdminFileWidget: the browser's English label. Ours says it in Chinese.
+        kwargs["widget"] = ChooseFileInput(noun=GROUPS[self.group].noun)
         field = super().formfield(**kwargs)
-        kinds = [KINDS[k] for k in GROUPS[self.group].kinds]
-        accept = ",".join(sorted({f".{e}" for k in kinds for e in k.extensions} | {k.content_type for k in kinds}))
-        field.widget.attrs.setdefault("accept", accept)
+        field.widget.attrs.setdefault("accept", GROUPS[self.group].accept)
         return field
 
     @property
     def folder(self) -> str:
         """The fixed start of every stored name (`upload_to` before its first date placeholder)."""
         return str(self.upload_to).split("%", 1)[0]
+
+
+class ChooseFileInput(forms.ClearableFileInput):
+    """A file input in Chinese: a button-like <label> "选择照片" around the visually hidden input, and the
+    choice beside it ("未选择照片", then "已选N张" from static/kp/file_input.js). The input stays in the page
+    (not display:none), so Tab reaches it and the label shows its focus. `multiple=True` takes several files."""
+
+    template_name = "kp/widgets/choose_file.html"
+
+    class Media:
+        css = {"all": ["kp/file_input.css"]}
+        js = ["kp/file_input.js"]
+
+    def __init__(self, attrs=None, *, noun: str = "文件", multiple: bool = False):
+        self.allow_multiple_selected = multiple
+        self.noun = noun
+        super().__init__(attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["attrs"]["class"] = " ".join(filter(None, [widget["attrs"].get("class"), "kp-file-input"]))
+        unit = "张" if self.noun == "照片" else "个"
+        widget.update(button_text=f"选择{self.noun}", empty_text=f"未选择{self.noun}", chosen_text=f"已选{{n}}{unit}")
+        return context
+
+
+# --- staging: uploads kept between an error and the save that succeeds --------------------------------
+
+STAGING_FOLDER = "staging"
+STAGING_MAX_AGE = datetime.timedelta(days=1)
+
+
+class StagedFile(ContentFile):
+    """A staged upload read back: named as the clerk's file was (the checks read its extension), and
+    remembering where it is staged."""
+
+    def __init__(self, content: bytes, *, name: str, staged_name: str):
+        super().__init__(content, name=name)
+        self.staged_name = staged_name
+
+
+def stage(files, *, group: str, salt: str) -> str:
+    """Keep `files` (already checked: `UploadValidator`) in media storage under `staging/`; a signed token
+    naming them, for a hidden field. Files that came from a token keep their place."""
+    entries = []
+    for f in files:
+        name = getattr(f, "staged_name", None)
+        if name is None:
+            kind = detect(f, group)
+            f.seek(0)
+            name = default_storage.save(f"{STAGING_FOLDER}/{uuid.uuid4().hex}.{kind.ext}", f)
+        original = (getattr(f, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1][:100]
+        entries.append([name, original])
+    return signing.dumps(entries, salt=salt, compress=True) if entries else ""
+
+
+def unstage(token: str, *, salt: str) -> list[StagedFile]:
+    """The files of a token from `stage()` with the same salt, at most STAGING_MAX_AGE old; a forged, foreign
+    or expired token, or a file purged meanwhile, gives nothing (the clerk sees no staged photo and picks again)."""
+    if not token:
+        return []
+    try:
+        entries = signing.loads(token, salt=salt, max_age=STAGING_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return []
+    found = []
+    for name, original in entries:
+        if not (isinstance(name, str) and name.startswith(f"{STAGING_FOLDER}/") and safe_path(name)):
+            continue
+        try:
+            with default_storage.open(name, "rb") as handle:
+                found.append(StagedFile(handle.read(), name=str(original), staged_name=name))
+        except (OSError, SuspiciousFileOperation):
+            continue
+    return found
+
+
+def discard(files) -> None:
+    """Delete the staged copies of `files` (after the save that attached them has committed)."""
+    for f in files:
+        name = getattr(f, "staged_name", None)
+        if name:
+            default_storage.delete(name)
+
+
+def purge_staged(*, older_than: datetime.timedelta = STAGING_MAX_AGE) -> int:
+    """Delete staged files older than `older_than` (pages left with an error and never saved); how many."""
+    try:
+        _dirs, names = default_storage.listdir(STAGING_FOLDER)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    cutoff = timezone.now() - older_than
+    purged = 0
+    for base in names:
+        name = f"{STAGING_FOLDER}/{base}"
+        if default_storage.get_modified_time(name) < cutoff:
+            default_storage.delete(name)
+            purged += 1
+    return purged
 
 
 # --- serving -----------------------------------------------------------------------------------------

@@ -680,12 +680,17 @@ class SitePhoto(models.Model):
     def __str__(self) -> str:
         return self.caption or self.image.name
 
-    def save(self, *args, **kwargs) -> None:
-        # A new upload: keep its capture time and place as fields, store the copy without its EXIF.
-        if self.image and not self.image._committed:
+    def prepare_upload(self) -> None:
+        """A new upload: keep its capture time and place as fields, store the copy without its EXIF. `save()`
+        runs it; a bulk write (本期填报) runs it on each photo before `bulk_create`."""
+        if self.image and not self.image._committed and not getattr(self, "_upload_prepared", False):
+            self._upload_prepared = True  # the stripped copy has no EXIF left to read a second time
             exif = photos.read_exif(self.image)
             self.taken_at, self.gps_latitude, self.gps_longitude = exif.taken_at, exif.latitude, exif.longitude
             photos.strip_exif(self.image)
+
+    def save(self, *args, **kwargs) -> None:
+        self.prepare_upload()
         super().save(*args, **kwargs)
 
 

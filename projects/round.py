@@ -10,7 +10,13 @@ month's), a 说明 when a 审核规则 warns, and photos. Submitted and approved
 - 报送所选 / 报送全部 save, then submit the rows through `services.monthly_report_submit`, in the same
   transaction: a refusal (a late report without its reason) saves nothing either.
 - A page holds ROWS_PER_PAGE rows and costs the same number of queries whatever the number of rows: the
-  rows, their reports, their photos' counts and the rules' facts are each one query for the page.
+  rows, their reports, their photos' counts and the rules' facts are each one query for the page. A save is
+  constant too: the rules' facts for all rows at once (`quality.attach`), each draft's version from the page's
+  read (compared again under a lock before the write), then one bulk write with history each for the new
+  reports, the changed drafts and the photos (submitting still goes through the service, report by report).
+- Photos survive an error: the page cannot fill a file input again, so the photos that passed their checks are
+  staged (`config.uploads.stage`) with a signed token in the row, shown as "已上传N张照片，保存时一并提交", and
+  attached by the save that succeeds.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from config.admin import VersionedForm
+from config import uploads
+from config.admin import STALE_MESSAGE, VersionedForm
 from config.dates import today
 from config.lights import COLOURS as LIGHT_COLOURS
 from config.lights import Light
-from config.scoping import is_supervisor, scope_of
+from config.scoping import history_user, is_supervisor, scope_of
 
 from . import periods, photos, quality, selectors, services
 from .choices import REPORT_STATUS_COLOURS, ReportStatus, Stage
@@ -42,6 +50,19 @@ from .models import MonthlyReport, SitePhoto
 
 ROWS_PER_PAGE = 100
 MONEY = selectors.MONEY
+# What the round writes to a draft it changes: the typed fields and what the rules stamped (`quality.enforce`).
+UPDATED_FIELDS = ["amount", "progress", "explanation", "findings", "warning_count", "version"]
+
+
+def photo_input(name: str, label: str) -> str:
+    """A row's photo chooser: the kit's Chinese file input (config.uploads), several photos at once."""
+    widget = uploads.ChooseFileInput(noun="照片", multiple=True,
+                                     attrs={"accept": uploads.GROUPS["photo"].accept, "aria-label": label})
+    return widget.render(name, None)
+
+
+class _Stale(Exception):
+    pass
 
 
 class RoundRowForm(VersionedForm):
@@ -59,10 +80,33 @@ class RoundRowForm(VersionedForm):
 
     def __init__(self, *args, tab: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        self._stored_version = self.instance.version if self.instance.pk else None
         self.fields["amount"].required = False
         # Tab goes amount → progress → the next row's amount; the rest of a row follows all rows.
         self.fields["amount"].widget.attrs["tabindex"] = 2 * tab + 1
         self.fields["progress"].widget.attrs["tabindex"] = 2 * tab + 2
+
+    submitting = False  # set by the page for the rows being submitted
+
+    def clean_amount(self):
+        # Optional in the form (a row nobody typed in is not saved), required in every row that is saved.
+        amount = self.cleaned_data.get("amount")
+        if amount is None:
+            raise ValidationError("报送前请填写本月完成投资（没有投资请填0）。" if self.submitting
+                                  else "请填写本月完成投资（没有投资请填0）。")
+        return amount
+
+    def stored_version(self):
+        # The page read every draft in one query; the write compares again under a lock (RoundPage._write).
+        return self._stored_version
+
+    def _get_validation_exclusions(self):
+        # The model's check on the amount's sign would be one database query per row (Django evaluates a
+        # CheckConstraint with a SELECT): the sign is rule E01 (projects.quality), run by `clean()` with its own
+        # message, the form field checks the number, and the database checks the constraint again on write.
+        # (One report per project and month is decided by the page's one read of the period's reports; a parallel
+        # insert fails on the constraint, and the page says so.)
+        return super()._get_validation_exclusions() | {"amount"}
 
     @property
     def touched(self) -> bool:
@@ -121,6 +165,7 @@ class RoundPage:
                    "light": Light(project.light), "light_colour": LIGHT_COLOURS[Light(project.light)],
                    "suspended": project.stage == Stage.SUSPENDED}
             if editable:
+                row["photo_input"] = photo_input(f"p{project.pk}-photos", f"{project.name} 现场照片")
                 instance = report or MonthlyReport(project=project, year=self.period.year, month=self.period.month)
                 instance.project = project
                 row["form"] = RoundRowForm(data, request.FILES if data is not None else None,
@@ -137,6 +182,32 @@ class RoundPage:
 
     # --- POST ---
 
+    def _salt(self, project) -> str:
+        # A staged token serves only this clerk, this project and this period.
+        return f"kp.round.photos:{self.user.pk}:{project.pk}:{self.period.year}-{self.period.month}"
+
+    def _photos(self, row) -> None:
+        """The row's photos: those staged after an earlier error, and those picked now, each checked by the
+        photo field's own validators (type by content, size: config.uploads); the refused ones are errors."""
+        project = row["project"]
+        files = uploads.unstage(self.request.POST.get(f"p{project.pk}-staged", ""), salt=self._salt(project))
+        files += self.request.FILES.getlist(f"p{project.pk}-photos")
+        row["files"] = []
+        for f in files:
+            try:
+                SitePhoto(image=f).full_clean(exclude=["report"])
+            except ValidationError as exc:
+                row["photo_errors"] += exc.messages
+            else:
+                row["files"].append(f)
+
+    def keep_photos(self) -> None:
+        """After an error: stage each row's accepted photos, for the re-rendered page to carry (nothing saved)."""
+        for row in self.rows:
+            if row.get("files"):
+                row["staged"] = uploads.stage(row["files"], group="photo", salt=self._salt(row["project"]))
+                row["staged_names"] = [f.name for f in row["files"]]
+
     def save(self, submit: str) -> bool:
         """Validate every row, then save (and submit) all of them, or nothing. True when saved."""
         chosen = set(self.request.POST.getlist("select"))
@@ -147,28 +218,25 @@ class RoundPage:
             wanted = [r for r in forms_ if str(r["project"].pk) in chosen]
             if not wanted:
                 self.error = "请先勾选要报送的项目。"
+                for row in forms_:
+                    self._photos(row)
                 return False
         else:
             wanted = []
         wanted_ids = {r["project"].pk for r in wanted}
-        active = [r for r in forms_ if r["form"].touched or r["project"].pk in wanted_ids]
+        for row in forms_:
+            self._photos(row)
+        # A row counts once its amount is typed, it is to be submitted, or photos were picked for it (then it
+        # needs its amount: the photos are not dropped in silence).
+        active = [r for r in forms_ if r["form"].touched or r["project"].pk in wanted_ids or r["files"]
+                  or r["photo_errors"]]
         new_photos = {}
         for row in active:
-            files = self.request.FILES.getlist(f"p{row['project'].pk}-photos")
-            row["files"] = files
-            for f in files:
-                try:
-                    SitePhoto(image=f).full_clean(exclude=["report"])
-                except ValidationError as exc:
-                    row["photo_errors"] += exc.messages
             key = (row["project"].pk, self.period.year, self.period.month)
-            new_photos[key] = _photo_facts(files)
+            new_photos[key] = _photo_facts(row["files"])
         quality.attach([r["form"].instance for r in active], new_photos)
-        for row in active:
-            form = row["form"]
-            if row["project"].pk in wanted_ids and not (form.data.get(form.add_prefix("amount")) or "").strip():
-                form.is_valid()
-                form.add_error("amount", "报送前请填写本月完成投资（没有投资请填0）。")
+        for row in wanted:
+            row["form"].submitting = True
         valid = all(r["form"].is_valid() and not r["photo_errors"] for r in active)
         self.error_rows = sum(1 for r in active if r["form"].errors or r["photo_errors"])
         late_reason = (self.request.POST.get("late_reason") or "").strip()
@@ -179,15 +247,12 @@ class RoundPage:
             return False
         try:
             with transaction.atomic():
-                saved = 0
-                for row in active:
-                    report = row["form"].save()
-                    for f in row.get("files", []):
-                        SitePhoto.objects.create(report=report, image=f)
-                    row["saved"] = report
-                    saved += 1
+                self._write(active)
                 for row in wanted:
                     services.monthly_report_submit(report=row["saved"], by=self.user, late_reason=late_reason)
+        except _Stale:
+            self.error = f"未保存：{STALE_MESSAGE}"
+            return False
         except ValidationError as exc:
             self.error = "未保存：" + "；".join(exc.messages)
             return False
@@ -197,8 +262,39 @@ class RoundPage:
         except IntegrityError:
             self.error = "未保存：有人同时填报了同一项目的月报，请刷新页面后再填。"
             return False
-        self.saved, self.submitted = saved, len(wanted)
+        self.saved, self.submitted = len(active), len(wanted)
         return True
+
+    def _write(self, active) -> None:
+        """Write the validated rows: a locked read of the drafts' versions (compare-and-set against the page's
+        read), then one bulk write with history for the new reports, one for the drafts, one for the photos."""
+        reports = [r["form"].save(commit=False) for r in active]
+        drafts = [r for r in reports if r.pk]
+        if drafts:
+            current = dict(MonthlyReport.objects.select_for_update()
+                           .filter(pk__in=[r.pk for r in drafts], status__in=[ReportStatus.DRAFT, ReportStatus.RETURNED])
+                           .values_list("pk", "version"))
+            if any(current.get(r.pk) != r.version for r in drafts):
+                raise _Stale
+            for r in drafts:
+                r.version += 1  # as django-concurrency's save() does, so that a page read before is refused
+        by = history_user(self.user)
+        if drafts:
+            bulk_update_with_history(drafts, MonthlyReport, UPDATED_FIELDS, default_user=by)
+        new = [r for r in reports if not r.pk]
+        if new:
+            bulk_create_with_history(new, MonthlyReport, default_user=by)
+        photos_, staged = [], []
+        for row, report in zip(active, reports):
+            row["saved"] = report
+            for f in row["files"]:
+                photo = SitePhoto(report=report, image=f)
+                photo.prepare_upload()  # the EXIF fields, and the copy stored without EXIF
+                photos_.append(photo)
+                staged.append(f)
+        if photos_:
+            bulk_create_with_history(photos_, SitePhoto, default_user=by)
+            transaction.on_commit(lambda: uploads.discard(staged))
 
 
 def round_view(model_admin, request):
@@ -210,7 +306,10 @@ def round_view(model_admin, request):
             raise PermissionDenied
         action = request.POST.get("action", "save")
         submit = {"submit_all": "all", "submit_selected": "selected"}.get(action, "")
-        if page.save(submit):
+        saved = page.save(submit)
+        if not saved:
+            page.keep_photos()
+        if saved:
             verb = f"已保存 {page.saved} 份月报" + (f"，报送 {page.submitted} 份" if page.submitted else "")
             messages.success(request, f"{verb}。")
             url = reverse("admin:projects_monthlyreport_round")
@@ -228,6 +327,6 @@ def round_view(model_admin, request):
         "error": getattr(page, "error", ""), "late_error": getattr(page, "late_error", ""),
         "error_rows": getattr(page, "error_rows", 0), "late_reason": request.POST.get("late_reason", ""),
         "template_url": reverse("admin:projects_monthlyreport_excel_template"),
-        "rules": quality.RULES,
+        "rules": quality.RULES, "file_media": uploads.ChooseFileInput().media,
     }
     return TemplateResponse(request, "admin/projects/round.html", context)

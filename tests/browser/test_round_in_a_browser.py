@@ -1,5 +1,6 @@
 """本期填报 in a real browser, as a district clerk: 30 reports from the round page to all submitted in at most 3
-page loads, one blocked row fixed and one warning explained on the way; Tab order; the page at 1366 and 390 px."""
+page loads, one blocked row fixed and one warning explained on the way, a photo picked with the Chinese chooser
+kept across the refused submit and saved with the accepted one; Tab order; the page at 1366 and 390 px."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from config.dates import today
 from config.scoping import SYSTEM
 from projects import periods, services
 from projects.choices import PlanKind, ReportStatus
-from projects.models import AnnualPlanEntry, MonthlyReport, ReportPeriod
+from projects.models import AnnualPlanEntry, MonthlyReport, ReportPeriod, SitePhoto
 
 from ..conftest import make_project
+from ..projects.test_quality_rules import jpeg
 from .conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +38,9 @@ def _projects(district, n: int = 30):
     return made
 
 
-def test_a_clerk_files_30_reports_on_the_round_page_in_three_page_loads(open_browser, clerk, chaoyang):
+def test_a_clerk_files_30_reports_on_the_round_page_in_three_page_loads(open_browser, clerk, chaoyang, settings,
+                                                                         tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     period = periods.current()
     # The window is open for the test, whatever the day it runs on.
     ReportPeriod.objects.create(year=period.year, month=period.month, closes_on=today() + datetime.timedelta(days=5))
@@ -62,6 +66,12 @@ def test_a_clerk_files_30_reports_on_the_round_page_in_three_page_loads(open_bro
         page.fill(f"input[name={p}-amount]", {0: "200", 1: "1600"}.get(i, "100"))
         page.fill(f"textarea[name={p}-progress]", f"主体结构施工至{i + 2}层")
     assert page.locator(f"#{first} .kp-since").inner_text() == "1,100.00"  # the totals follow the typed amount
+    pictured = f"p{projects[2].pk}"
+    chooser = page.locator(f"#{pictured} .kp-file")
+    assert chooser.inner_text().split() == ["选择照片", "未选择照片"]  # not the browser's "Choose Files"
+    page.set_input_files(f"input[name={pictured}-photos]",
+                         files=[{"name": "工地东侧.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
+    assert page.inner_text(f"#{pictured} .kp-file-status") == "已选1张"
     page.click("button[value=submit_all]")
     page.wait_for_selector("#kp-error-summary")
     assert "有 2 行未通过审核，全部未保存" in page.inner_text("#kp-error-summary")
@@ -69,6 +79,7 @@ def test_a_clerk_files_30_reports_on_the_round_page_in_three_page_loads(open_bro
     warned = f"p{projects[1].pk}"
     assert "W02" in page.inner_text(f"#{warned}") and "至少10个字" in page.inner_text(f"#{warned}")
     assert not MonthlyReport.objects.filter(year=period.year, month=period.month).exists()
+    assert "已上传1张照片，保存时一并提交：工地东侧.jpg" in page.inner_text(f"#{pictured}")  # the photo is kept
     screenshot(page, "round-errors-1366")
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator(f"#{first}").scroll_into_view_if_needed()
@@ -84,6 +95,7 @@ def test_a_clerk_files_30_reports_on_the_round_page_in_three_page_loads(open_bro
     reports = MonthlyReport.objects.filter(year=period.year, month=period.month)
     assert reports.filter(status=ReportStatus.SUBMITTED).count() == 30
     assert "W02" in [f["code"] for f in reports.get(project=projects[1]).findings]
+    assert list(SitePhoto.objects.values_list("report__project", flat=True)) == [projects[2].pk]
     assert page.locator("tr.kp-readonly").count() == 30
     assert len(loads) <= 3, loads  # round page, the refused submit, the accepted submit (its redirect)
     screenshot(page, "round-submitted-1366")

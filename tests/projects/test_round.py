@@ -4,19 +4,31 @@ reopening, and a page whose queries do not grow with its rows."""
 from __future__ import annotations
 
 import datetime
+import io
+import os
+import re
+import time
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from config import uploads
 from config.dates import today
+from config.management.commands.export_xlsx import Command as ExportCommand
 from projects import periods, services
 from projects.choices import PlanKind, ReportStatus
-from projects.models import AnnualPlanEntry, MonthlyReport, PeriodReopening, ReportPeriod
+from projects.models import AnnualPlanEntry, MonthlyReport, PeriodReopening, ReportPeriod, SitePhoto
+from projects.photos import read_exif
+
+from .test_quality_rules import jpeg
 
 ROUND = "/admin/projects/monthlyreport/round/"
 
@@ -166,6 +178,15 @@ def test_the_excel_template_of_a_clerk_holds_the_round_rows(login, clerk, chaoya
     assert sorted(v[0] for v in values) == sorted(p.code for p in rows)
     assert {(v[2], v[3]) for v in values} == {(period.year, period.month)}
     assert {v[5] for v in values} == {f"{p.name}：主体施工" for p in rows}
+    # manage.py export_xlsx --template: with the clerk, the same rows; without a user, the one example row it says.
+    call_command("export_xlsx", "monthly_reports", str(tmp_path / "c.xlsx"), "--template", "--user", clerk.username,
+                 stdout=io.StringIO())
+    command_rows = list(openpyxl.load_workbook(tmp_path / "c.xlsx")["月报"].iter_rows(min_row=2, values_only=True))
+    assert command_rows == values
+    call_command("export_xlsx", "monthly_reports", str(tmp_path / "e.xlsx"), "--template", stdout=io.StringIO())
+    example = list(openpyxl.load_workbook(tmp_path / "e.xlsx")["月报"].iter_rows(min_row=2, values_only=True))
+    assert [v[0] for v in example] == ["2101-220104-04-01-000001"]
+    assert "一行虚构的示例" in ExportCommand().create_parser("manage.py", "export_xlsx").format_help()
 
 
 def test_the_round_is_linked_from_the_list_the_index_and_the_todo(login, clerk, chaoyang, project_factory):
@@ -174,3 +195,99 @@ def test_the_round_is_linked_from_the_list_the_index_and_the_todo(login, clerk, 
     assert ROUND in c.get(reverse("admin:projects_monthlyreport_changelist")).content.decode()
     assert ROUND in c.get(reverse("admin:index")).content.decode()
     assert f"{ROUND}#p{p.pk}" in c.get("/todo/").content.decode()
+
+
+def _save_queries(client, projects, amount: str) -> int:
+    page = client.get(ROUND).content.decode()  # the page as the clerk has it: drafts carry their signed version
+    data = {"action": "save", **dict(re.findall(r'name="(p\d+-version)" value="([^"]*)"', page))}
+    for p in projects:
+        data.update(_row(p, amount, progress=f"{p.name}：主体施工至{amount}层"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(ROUND, data).status_code == 302
+    return len(queries)
+
+
+def test_saving_the_round_costs_a_constant_number_of_queries_plus_at_most_one_per_row(login, clerk, chaoyang,
+                                                                                      project_factory):
+    c = login(clerk)
+    few = _building(project_factory, chaoyang, clerk, 5)
+    new_5 = _save_queries(c, few, "110")
+    edit_5 = _save_queries(c, few, "120")  # the same rows again: drafts updated
+    MonthlyReport.objects.filter(project__in=few, month=periods.current().month).delete()
+    many = few + _building(project_factory, chaoyang, clerk, 15)
+    new_20 = _save_queries(c, many, "110")
+    edit_20 = _save_queries(c, many, "120")
+    period = periods.current()
+    saved = MonthlyReport.objects.filter(year=period.year, month=period.month)
+    assert saved.count() == 20 and set(saved.values_list("amount", flat=True)) == {Decimal("120")}
+    # Constant: the page's reads, the rules' facts for all rows, a locked read of the drafts' versions, then one
+    # bulk write (and one history insert) for the new reports or the changed drafts, whatever the number of rows.
+    assert new_20 == new_5 and edit_20 == edit_5 <= 25, (new_5, new_20, edit_5, edit_20)
+    # The bulk writes keep the history, with the clerk, and the version moves on as a save() would move it.
+    report = saved.get(project=many[-1])
+    assert [h.history_user for h in report.history.all()] == [clerk, clerk] and report.version > 1
+    assert [h.amount for h in report.history.all()] == [Decimal("120"), Decimal("110")]
+
+
+def test_photos_picked_before_an_error_are_kept_and_saved_with_the_next_save(login, clerk, chaoyang, project_factory,
+                                                                             settings, tmp_path,
+                                                                             django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    a, b = _building(project_factory, chaoyang, clerk, 2)
+    client = login(clerk)
+    taken = timezone.localtime().replace(microsecond=0, tzinfo=None)
+    photos = [SimpleUploadedFile("工地东侧.jpg", jpeg(taken, gps=True)), SimpleUploadedFile("说明.jpg", b"not a picture")]
+    page = client.post(ROUND, {**_row(a, "-3"), **_row(b, "120"), f"p{b.pk}-photos": photos,
+                               "action": "save"}).content.decode()
+    # Nothing saved; the good photo is kept (named on its row), the refused one says why.
+    period = periods.current()
+    assert "有 2 行未通过审核，全部未保存" in page
+    assert not MonthlyReport.objects.filter(year=period.year, month=period.month).exists()
+    assert "已上传1张照片，保存时一并提交：<span class=\"kp-staged-names\">工地东侧.jpg</span>" in page
+    assert "文件内容不是 JPEG、PNG 或 WebP 图片" in page and not SitePhoto.objects.exists()
+    assert len(list((tmp_path / uploads.STAGING_FOLDER).iterdir())) == 1
+    token = re.search(rf'name="p{b.pk}-staged" value="([^"]+)"', page).group(1)
+    # A token is signed for its clerk, project and period: altered or moved to another row, it brings nothing.
+    salt = f"kp.round.photos:{clerk.pk}:{b.pk}:{period.year}-{period.month}"
+    assert len(uploads.unstage(token, salt=salt)) == 1 and uploads.unstage(token[:-2] + "xx", salt=salt) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(ROUND, {**_row(a, "110"), **_row(b, "120"), f"p{b.pk}-staged": token,
+                                   f"p{a.pk}-staged": token, "action": "save"}).status_code == 302
+    photo = SitePhoto.objects.get()
+    assert photo.report.project == b and photo.taken_at == timezone.make_aware(taken) and photo.gps_latitude
+    assert photo.image.name.startswith("site-photos/") and photo.history.get().history_user == clerk
+    with photo.image.open("rb") as stored:
+        assert read_exif(stored).taken_at is None  # the served copy carries no EXIF
+    assert list((tmp_path / uploads.STAGING_FOLDER).iterdir()) == []  # the staged copy is gone once saved
+    # A photo on a row without its amount is not dropped in silence: the row asks for the amount.
+    (c_,) = _building(project_factory, chaoyang, clerk)
+    lone = client.post(ROUND, {**_row(c_, ""), f"p{c_.pk}-photos": [SimpleUploadedFile("a.jpg", jpeg())],
+                               "action": "save"}).content.decode()
+    row = lone.split(f'<tr id="p{c_.pk}"')[1].split("</tr>")[0]
+    assert "kp-row-error" in row and "请填写本月完成投资（没有投资请填0）" in row and "已上传1张照片" in row
+
+
+def test_staged_uploads_left_for_a_day_are_purged_by_the_daily_job(settings, tmp_path, db):
+    settings.MEDIA_ROOT = tmp_path
+    old, fresh = (uploads.stage([SimpleUploadedFile(n, jpeg())], group="photo", salt="s") for n in ("a.jpg", "b.jpg"))
+    (old_file,) = uploads.unstage(old, salt="s")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(tmp_path / old_file.staged_name, (two_days_ago, two_days_ago))
+    out = io.StringIO()
+    call_command("purge_staged_uploads", stdout=out)
+    assert "已删除暂存超过1天的上传文件 1 个" in out.getvalue()
+    assert uploads.unstage(old, salt="s") == [] and [f.name for f in uploads.unstage(fresh, salt="s")] == ["b.jpg"]
+
+
+def test_photo_uploads_have_a_chinese_chooser_on_the_round_and_the_report_form(login, clerk, chaoyang,
+                                                                             project_factory):
+    (p,) = _building(project_factory, chaoyang, clerk)
+    client = login(clerk)
+    round_page = client.get(ROUND).content.decode()
+    report = MonthlyReport.objects.create(project=p, year=periods.current().year, month=periods.current().month,
+                                          amount=Decimal("1"))
+    form_page = client.get(reverse("admin:projects_monthlyreport_change", args=[report.pk])).content.decode()
+    for page in (round_page, form_page):
+        assert 'class="kp-file-button"><input type="file"' in page and "选择照片</label>" in page
+        assert 'data-empty="未选择照片" data-chosen="已选{n}张"' in page and "kp/file_input.js" in page
+    assert f'name="p{p.pk}-photos" accept=' in round_page and "multiple" in round_page
