@@ -429,19 +429,26 @@ def discard(files) -> None:
             default_storage.delete(name)
 
 
+# Import previews wait in import-export's media folder until they are confirmed (or refused at the preview);
+# a preview left on screen and never confirmed is purged with the staged uploads.
+IMPORT_PREVIEW_FOLDER = "django-import-export"
+
+
 def purge_staged(*, older_than: datetime.timedelta = STAGING_MAX_AGE) -> int:
-    """Delete staged files older than `older_than` (pages left with an error and never saved); how many."""
-    try:
-        _dirs, names = default_storage.listdir(STAGING_FOLDER)
-    except (FileNotFoundError, NotADirectoryError):
-        return 0
+    """Delete staged files and waiting import previews older than `older_than` (pages left with an error and
+    never saved, previews never confirmed); how many."""
     cutoff = timezone.now() - older_than
     purged = 0
-    for base in names:
-        name = f"{STAGING_FOLDER}/{base}"
-        if default_storage.get_modified_time(name) < cutoff:
-            default_storage.delete(name)
-            purged += 1
+    for folder in (STAGING_FOLDER, IMPORT_PREVIEW_FOLDER):
+        try:
+            _dirs, names = default_storage.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for base in names:
+            name = f"{folder}/{base}"
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                purged += 1
     return purged
 
 

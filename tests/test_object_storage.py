@@ -66,7 +66,7 @@ def test_an_import_preview_waits_in_the_bucket_and_is_removed_once_confirmed(in_
     assert in_bucket["names"]() == []
 
     again = client.post("/admin/projects/project/process_import/", confirm, follow=True)  # a double click
-    assert "导入文件已不存在（可能已确认导入），请重新上传文件预览。" in again.content.decode()
+    assert "导入文件已不存在（可能已确认导入，或预览超过一天未确认、已被清理），请重新上传文件预览。" in again.content.decode()
     assert Project.objects.count() == 1
 
 

@@ -167,7 +167,7 @@ class ExcelAdminMixin(ImportExportMixin):
         try:
             return super().process_import(request, **kwargs)
         except FileNotFoundError:
-            messages.error(request, "导入文件已不存在（可能已确认导入），请重新上传文件预览。")
+            messages.error(request, "导入文件已不存在（可能已确认导入，或预览超过一天未确认、已被清理），请重新上传文件预览。")
             return HttpResponseRedirect(reverse("admin:%s_%s_import" % info))
 
     def process_result(self, result, request):

@@ -145,6 +145,31 @@ def test_files_wait_between_preview_and_confirm_in_media_storage_and_are_removed
     assert list((settings.MEDIA_ROOT / "django-import-export").iterdir()) == []
 
 
+def test_a_preview_never_confirmed_is_purged_by_the_daily_job_after_a_day(clerk, chaoyang, login, settings):
+    import os
+    import time
+
+    client = login(clerk)
+    names = []
+    for code in ("2101-220104-04-01-900001", "2101-220104-04-01-900002"):
+        preview = client.post(IMPORT_URL, {"format": 0, "import_file": upload(projects_file(project_row(code)))})
+        names.append(preview.context["confirm_form"].initial["import_file_name"])
+    folder = settings.MEDIA_ROOT / "django-import-export"
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(folder / names[0], (two_days_ago, two_days_ago))
+    out = io.StringIO()
+    call_command("purge_staged_uploads", stdout=out)
+    assert "已删除暂存超过1天的上传文件 1 个" in out.getvalue()
+    assert sorted(p.name for p in folder.iterdir()) == [names[1]]
+    # The purged preview's confirm is a message, and saves nothing; the fresh one still confirms.
+    gone = client.post(CONFIRM_URL, {**preview.context["confirm_form"].initial, "import_file_name": names[0]},
+                       follow=True)
+    assert "预览超过一天未确认、已被清理" in gone.content.decode()
+    assert not Project.objects.filter(code="2101-220104-04-01-900001").exists()
+    client.post(CONFIRM_URL, {**preview.context["confirm_form"].initial})
+    assert Project.objects.filter(code="2101-220104-04-01-900002").exists()
+
+
 def test_a_confirm_that_has_become_invalid_saves_nothing_and_says_why(clerk, chaoyang, nanguan, project_factory, login):
     client = login(clerk)
     preview = client.post(IMPORT_URL, {"format": 0, "import_file": upload(projects_file(
