@@ -164,6 +164,10 @@ class RoundPage:
                    "schedule_pct": (Decimal(self.period.month) * 100 / 12).quantize(Decimal("0.1")),
                    "light": Light(project.light), "light_colour": LIGHT_COLOURS[Light(project.light)],
                    "suspended": project.stage == Stage.SUSPENDED}
+            # 本年累计 / 开工累计: before this month, plus this month's amount once the row is no longer edited
+            # (exact decimals; the template's `add` filter rounded both to whole 万元, and failed on no amount).
+            shown = report.amount if report is not None and not editable and report.amount is not None else 0
+            row["ytd"], row["since"] = project.ytd_before + shown, project.since_before + shown
             if editable:
                 row["photo_input"] = photo_input(f"p{project.pk}-photos", f"{project.name} 现场照片")
                 instance = report or MonthlyReport(project=project, year=self.period.year, month=self.period.month)

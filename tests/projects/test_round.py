@@ -291,3 +291,24 @@ def test_photo_uploads_have_a_chinese_chooser_on_the_round_and_the_report_form(l
         assert 'class="kp-file-button"><input type="file"' in page and "选择照片</label>" in page
         assert 'data-empty="未选择照片" data-chosen="已选{n}张"' in page and "kp/file_input.js" in page
     assert f'name="p{p.pk}-photos" accept=' in round_page and "multiple" in round_page
+
+
+def test_a_supervisor_reads_the_round_with_unreported_rows_and_exact_running_totals(login, clerk, supervisor, chaoyang,
+                                                                                   project_factory):
+    owing, reported = _building(project_factory, chaoyang, clerk, 2)
+    period = periods.current()
+    last = period.first_day - datetime.timedelta(days=1)
+    MonthlyReport.objects.filter(project=reported, year=last.year, month=last.month).update(amount=Decimal("10.50"))
+    report = MonthlyReport.objects.create(project=reported, year=period.year, month=period.month,
+                                          amount=Decimal("12.34"), progress="主体封顶")
+    services.monthly_report_submit(report=report, by=clerk)
+    page = login(supervisor).get(ROUND)
+    assert page.status_code == 200
+    body = page.content.decode()
+    owing_row = body.split(f'<tr id="p{owing.pk}"')[1].split("</tr>")[0]
+    reported_row = body.split(f'<tr id="p{reported.pk}"')[1].split("</tr>")[0]
+    assert '<span class="kp-muted">未报</span>' in owing_row
+    # Last month's 10.50 plus this month's 12.34, to the cent (not whole 万元).
+    ytd = "22.84" if last.year == period.year else "12.34"
+    assert f'<span class="kp-ytd">{ytd}</span>' in reported_row
+    assert '<span class="kp-since kp-muted">22.84</span>' in reported_row
