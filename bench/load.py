@@ -51,6 +51,8 @@ PAGES = [
     ("`/todo/`", "/todo/"),
     ("`/map/`", "/map/?year={year}"),
     ("`/api/map/`", "/api/map/?year={year}"),
+    ("`/rankings/`", "/rankings/?year={year}"),
+    ("本期填报 (admin, 100 rows a page)", "/admin/projects/monthlyreport/round/"),
 ]
 ROLES = ["district clerk", "supervisor"]
 POSTED_AMOUNT = "12.50"  # 万元, each month-end post

@@ -19,10 +19,11 @@ from ledgers.lights import LEDGER_ENTRY_LIGHT
 from ledgers.models import LedgerEntry
 from projects import map as project_map
 from projects import selectors as project_selectors
-from projects.choices import TIER_FLOORS_WAN, LandUse, PlanKind, ReportStatus, Stage
+from config.scoping import scope_of
+from projects.choices import TIER_FLOORS_WAN, LandUse, PlanKind, ReportStatus, Stage, Tier
 from projects.lights import BEHIND_SCHEDULE_LIGHT
 from projects.models import AnnualPlanEntry, LandSupply, MonthlyReport, Project
-from projects.selectors import PROGRESS_FIGURES, REPORTED_TIERS, as_of
+from projects.selectors import PROGRESS_FIGURES, RANKING_COUNTS, REPORTED_TIERS, as_of
 
 
 def figures(*, year: int, user) -> dict[str, object]:
@@ -48,6 +49,7 @@ def plain(value):
 # --- check_figures: what the pages show against the raw rows, the slow way (issue 19) ------------------------
 
 CHECKED = (*PROGRESS_FIGURES, "start_rate_pct", "completion_pct")
+RANKED = (*CHECKED, *RANKING_COUNTS)  # the rankings' figures per district and per responsible unit
 
 
 def shown(*, year: int, user) -> dict[str, object]:
@@ -67,7 +69,13 @@ def shown(*, year: int, user) -> dict[str, object]:
     if located is None:
         located = project_map.located_by_district(
             project_map._located(project_map.year_projects(Project.objects.for_user(user), year=year)))
+    rankings = {}
+    if scope_of(user).sees_all:  # the rankings are city-wide: checked once, for the whole city
+        ranked = project_selectors.ranking_figures(year=year)
+        rankings = {kind: {str(k): {name: g[name] for name in RANKED} for k, g in groups.items()}
+                    for kind, groups in ranked.items()}
     return plain({
+        **({"rankings": rankings} if rankings else {}),
         "projects_page": {
             "districts": {str(g["key"]): {k: g[k] for k in CHECKED} for g in by_district},
             "industries": {str(g["key"]): {k: g[k] for k in CHECKED} for g in by_industry},
@@ -100,8 +108,8 @@ def recomputed(*, year: int, user) -> dict[str, object]:
     declarations (evaluated on each row)."""
     day, first = as_of(year), datetime.date(year, 1, 1)
     projects = list(Project.objects.for_user(user).values(
-        "pk", "district_id", "industry", "total_investment", "actual_start", "actual_completion", "stage",
-        "registered_on", "longitude", "latitude"))
+        "pk", "district_id", "industry", "responsible_unit_id", "total_investment", "actual_start",
+        "actual_completion", "stage", "registered_on", "longitude", "latitude"))
     plans = {r["project_id"]: r for r in AnnualPlanEntry.objects.for_user(user).filter(year=year)
              .values("project_id", "kind", "planned_investment")}
     done: dict[int, Decimal] = defaultdict(Decimal)
@@ -114,6 +122,7 @@ def recomputed(*, year: int, user) -> dict[str, object]:
             pending[pk] += amount
 
     groups: dict[str, dict[str, dict[str, object]]] = {"districts": {}, "industries": {}, "totals": {}}
+    by_unit: dict[str, dict[str, object]] = {}  # the rankings' units (a district's row is groups["districts"])
     located: dict[str, dict[str, object]] = {}  # the map: the year's projects with a location, by district
     for p in projects:
         plan = plans.get(p["pk"])
@@ -136,7 +145,11 @@ def recomputed(*, year: int, user) -> dict[str, object]:
             into = groups[section] if key is None else groups[section].setdefault(key, {})
             for name, value in row.items():
                 into[name] = into.get(name, 0) + value
-    for into in [*groups["districts"].values(), *groups["industries"].values(), groups["totals"]]:
+        if p["responsible_unit_id"] is not None:
+            into = by_unit.setdefault(str(p["responsible_unit_id"]), {})
+            for name, value in row.items():
+                into[name] = into.get(name, 0) + value
+    for into in [*groups["districts"].values(), *groups["industries"].values(), groups["totals"], *by_unit.values()]:
         for name in PROGRESS_FIGURES:
             into.setdefault(name, 0)
         into["start_rate_pct"] = _pct(into["started_new"], into["planned_new"])
@@ -171,7 +184,11 @@ def recomputed(*, year: int, user) -> dict[str, object]:
         if first <= on <= day:
             issued.add(bond_project_id)
             amount += value
+    rankings = {}
+    if scope_of(user).sees_all:
+        rankings = _ranking_counts(projects, {"district": groups["districts"], "unit": by_unit}, year=year)
     return plain({
+        **({"rankings": rankings} if rankings else {}),
         "projects_page": groups,
         "overview": {"tiers": tiers, "registered": registered,
                      "land_ha": {"industrial": land[LandUse.INDUSTRIAL], "commercial": land[LandUse.COMMERCIAL],
@@ -180,6 +197,33 @@ def recomputed(*, year: int, user) -> dict[str, object]:
         "bonds": {"projects": len(issued), "amount_wan": amount.quantize(Decimal("0.01"))},
         "map": located,
     })
+
+
+def _ranking_counts(projects: list[dict], progress: dict[str, dict[str, dict]], *, year: int) -> dict[str, dict]:
+    """The rankings' rows, one project and one report at a time: each district's and unit's progress (as the
+    projects page's), with 入库率's started and registered projects and the 逾期报送 of the year."""
+    day = as_of(year)
+    empty = {**dict.fromkeys(PROGRESS_FIGURES, 0), "start_rate_pct": None, "completion_pct": None}
+    rows = {kind: {key: {**g, **dict.fromkeys(RANKING_COUNTS, 0)} for key, g in groups.items()}
+            for kind, groups in progress.items()}
+
+    def add(district_id, unit_id, name: str) -> None:
+        for kind, key in (("district", district_id), ("unit", unit_id)):
+            if key is not None:
+                rows[kind].setdefault(str(key), {**empty, **dict.fromkeys(RANKING_COUNTS, 0)})[name] += 1
+
+    projects_by_id = {p["pk"]: p for p in projects}
+    for p in projects:
+        if (p["total_investment"] >= TIER_FLOORS_WAN[Tier.W5000] and _built(p, year)
+                and p["actual_start"] is not None and p["actual_start"] <= day):
+            add(p["district_id"], p["responsible_unit_id"], "started")
+            if p["registered_on"] is not None and p["registered_on"] <= day:
+                add(p["district_id"], p["responsible_unit_id"], "registered")
+    for project_id, late in MonthlyReport.objects.filter(year=year).values_list("project_id", "submitted_late"):
+        if late:
+            p = projects_by_id[project_id]
+            add(p["district_id"], p["responsible_unit_id"], "late")
+    return rows
 
 
 def differences(shown_figures, expected, path: str = "") -> list[str]:

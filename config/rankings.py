@@ -85,9 +85,7 @@ class Period:
         self.year = year
         self.as_of = project_selectors.as_of(year)
         self.schedule_pct = project_selectors.schedule_pct(year)
-        self._registration: dict[str, dict] = {}
         self._overdue: dict[str, dict] = {}
-        self._late: dict[str, dict] = {}
         self._districts: dict[int, str] | None = None
         self._units: dict[int, str] | None = None
 
@@ -99,46 +97,29 @@ class Period:
         return f"{reverse('rankings-rows')}?year={self.year}&measure={measure}&{kind}={key}"
 
     @cached_property
-    def year_projects(self):
-        return project_selectors.of_year(Project.objects.for_user(SYSTEM), year=self.year)
+    def _figures(self) -> dict[str, dict[int, dict]]:
+        """The districts' and units' figures of the year (`ranking_figures`: the districts' cells)."""
+        return project_selectors.ranking_figures(year=self.year)
 
     @cached_property
     def district_progress(self) -> dict[int, dict]:
-        """开工率 and 投资完成率 per district: the projects page's own selector (`progress_by`)."""
-        return {g["key"]: g for g in project_selectors.progress_by(self.year_projects, year=self.year,
-                                                                    field="district")}
+        """开工率 and 投资完成率 per district with projects of the year: `progress_by`'s groups."""
+        return {k: g for k, g in self._figures["district"].items() if g["projects"]}
 
     @cached_property
     def unit_progress(self) -> dict[int, dict]:
-        """The same figures per responsible unit, over the same projects annotated by `with_progress`.
-        (`progress_by` groups by district or industry only; the lead may give it a unit grouping.)"""
-        new_start = Q(plan_kind=PlanKind.NEW_START)
-        rows = (
-            project_selectors.with_progress(self.year_projects.filter(responsible_unit__isnull=False), year=self.year)
-            .order_by().values("responsible_unit")
-            .annotate(planned_new=Count("pk", filter=new_start),
-                      started_new=Count("pk", filter=new_start & Q(actual_start__lte=self.as_of)),
-                      plan_investment_wan=Sum("plan_investment"), completed_wan=Sum("completed"))
-        )
-        return {r["responsible_unit"]: {
-            **r, "start_rate_pct": percent(r["started_new"], r["planned_new"]),
-            "plan_investment_wan": Decimal(r["plan_investment_wan"] or 0).quantize(CENT),
-            "completed_wan": Decimal(r["completed_wan"] or 0).quantize(CENT),
-        } | {"completion_pct": percent(Decimal(r["completed_wan"] or 0).quantize(CENT),
-                                    Decimal(r["plan_investment_wan"] or 0).quantize(CENT))} for r in rows}
+        """The same figures per responsible unit with projects of the year."""
+        return {k: g for k, g in self._figures["unit"].items() if g["projects"]}
 
     def started_projects(self):
         """Projects of 5000万 and more 在建 in the year and started by its as-of date: 入库率's whole."""
-        return (Project.objects.for_user(SYSTEM).built_in(self.year).in_tier(Tier.W5000)
-                .filter(actual_start__isnull=False, actual_start__lte=self.as_of))
+        return project_selectors.registration_base(Project.objects.for_user(SYSTEM), year=self.year)
 
     def registration(self, field: str) -> dict[int, dict]:
-        """Started (the whole of 入库率) and registered by the as-of date, per `field`."""
-        if field not in self._registration:
-            rows = (self.started_projects().order_by().values(field)
-                    .annotate(started=Count("pk"), registered=Count("pk", filter=Q(registered_on__lte=self.as_of))))
-            self._registration[field] = {r[field]: r for r in rows if r[field] is not None}
-        return self._registration[field]
+        """Started (the whole of 入库率) and registered by the as-of date, per `field` ("district" or
+        "responsible_unit")."""
+        groups = self._figures["district" if field == "district" else "unit"]
+        return {k: {"started": g["started"], "registered": g["registered"]} for k, g in groups.items() if g["started"]}
 
     @cached_property
     def ledger_by_district(self) -> dict[int, dict]:
@@ -168,17 +149,9 @@ class Period:
         return self._overdue[field]
 
     def late_reports(self, kind: str) -> dict[int, int]:
-        """逾期报送 of the year's periods per district (`periods.late_counts`) or per responsible unit (of the
-        report's project), however late they were sent."""
-        if kind not in self._late:
-            if kind == DISTRICT:
-                self._late[kind] = {r["district_id"]: r["late"] for r in periods.late_counts(user=SYSTEM, year=self.year)}
-            else:
-                rows = (periods.late_reports(user=SYSTEM, year=self.year).order_by()
-                        .values("project__responsible_unit").annotate(n=Count("pk")))
-                self._late[kind] = {r["project__responsible_unit"]: r["n"] for r in rows
-                                    if r["project__responsible_unit"] is not None}
-        return self._late[kind]
+        """逾期报送 of the year's periods per district or per responsible unit (of the report's project),
+        however late they were sent: `periods.late_reports` counted."""
+        return {k: g["late"] for k, g in self._figures[kind].items() if g["late"]}
 
     def names(self, kind: str) -> dict[int, str]:
         """The rows ranked: every district; every unit responsible for a project, entry or problem of the year."""

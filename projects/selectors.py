@@ -305,7 +305,8 @@ def with_progress(projects, *, year: int):
 # The figures of one group of projects, in the order `_progress_rows` selects them after the group's keys.
 PROGRESS_FIGURES = ("projects", "investment_wan", "planned_new", "started_new", "plan_investment_wan",
                     "completed_wan", "pending_wan", "red", "yellow", "green")
-GROUPINGS = {"district": ["p.district_id"], "industry": ["p.industry"], "cell": ["p.district_id", "p.industry"]}
+GROUPINGS = {"district": ["p.district_id"], "industry": ["p.industry"], "cell": ["p.district_id", "p.industry"],
+             "unit_cell": ["p.district_id", "p.responsible_unit_id"]}
 
 
 def _progress_rows(projects, *, year: int, grouping: str) -> list[tuple]:
@@ -458,6 +459,75 @@ def year_building(*, year: int, user) -> dict[int, int] | None:
                                compute=_tier_cells(year))
     return {pk: sum(n for _band, now, _prev, _reg, n, _total in cell["data"] or [] if now)
             for pk, cell in cells.items()}
+
+
+# --- the rankings' figures, per district and per responsible unit ------------------------------------------
+
+RANKING_CELL = "ranking"
+RANKING_COUNTS = ("started", "registered", "late")  # 入库率's whole and part; 逾期报送
+
+
+def registration_base(projects, *, year: int):
+    """入库率's whole among `projects`: 5000万 and more, 在建 in the year, started by its as-of date."""
+    return (projects.built_in(year).in_tier(Tier.W5000)
+            .filter(actual_start__isnull=False, actual_start__lte=as_of(year)))
+
+
+def _ranking_rows(district_ids: list[int], *, year: int) -> dict[int, list[list]]:
+    """The compute of the "ranking" cells: per district, one row per responsible unit (None: no unit) of
+    [unit id, *PROGRESS_FIGURES (money as strings), *RANKING_COUNTS]. Three queries over these districts."""
+    projects = Project.objects.filter(district_id__in=district_ids)
+    groups: dict[tuple, dict[str, object]] = {}
+
+    def group(district_id, unit_id) -> dict[str, object]:
+        return groups.setdefault((district_id, unit_id),
+                                {**_figures([0] * len(PROGRESS_FIGURES)), **dict.fromkeys(RANKING_COUNTS, 0)})
+
+    for district_id, unit_id, *values in _progress_rows(of_year(projects, year=year), year=year,
+                                                        grouping="unit_cell"):
+        group(district_id, unit_id).update(_figures(values))
+    day = as_of(year)
+    for r in (registration_base(projects, year=year).order_by().values("district_id", "responsible_unit_id")
+              .annotate(started=Count("pk"), registered=Count("pk", filter=Q(registered_on__lte=day)))):
+        group(r["district_id"], r["responsible_unit_id"]).update(started=r["started"], registered=r["registered"])
+    for r in (MonthlyReport.objects.filter(project__district_id__in=district_ids, year=year, submitted_late=True)
+              .order_by().values("project__district_id", "project__responsible_unit_id").annotate(n=Count("pk"))):
+        group(r["project__district_id"], r["project__responsible_unit_id"])["late"] = r["n"]
+    data: dict[int, list[list]] = {}
+    for (district_id, unit_id), g in groups.items():
+        data.setdefault(district_id, []).append(
+            [unit_id, *(str(g[k]) for k in PROGRESS_FIGURES), *(g[k] for k in RANKING_COUNTS)])
+    return data
+
+
+def ranking_figures(*, year: int) -> dict[str, dict[int, dict[str, object]]]:
+    """Every district's and every responsible unit's figures of the year that the rankings rank, city-wide:
+    {"district": {id: figures}, "unit": {id: figures}}, where figures are `progress_by`'s group (PROGRESS_FIGURES,
+    开工率, 投资完成率) plus RANKING_COUNTS, for every district or unit with a project of the year, a started
+    project of 5000万+ or a late report.
+
+    Read from the districts' "ranking" cells (kept current by the same triggers as the projects page's):
+    ≤ 20 cells whatever the data size. At 100,000 projects the five aggregates they replace took 1.9 s of the
+    rankings page's 3.1 s (PostgreSQL); a unit's figures add up its rows in every district."""
+    cells = figure_cells.cells(RANKING_CELL, year=year, as_of=as_of(year), district_ids=None,
+                               compute=lambda ids: _ranking_rows(ids, year=year))
+    summed: dict[str, dict[int, dict[str, object]]] = {"district": {}, "unit": {}}
+    names = {}
+    for district_id, cell in cells.items():
+        names[district_id] = cell["name"]
+        for unit_id, *values in cell["data"] or []:
+            figures = _figures(values[:len(PROGRESS_FIGURES)])
+            counts = dict(zip(RANKING_COUNTS, values[len(PROGRESS_FIGURES):]))
+            for kind, key in (("district", district_id), ("unit", unit_id)):
+                if key is None:
+                    continue
+                into = summed[kind].setdefault(key, dict.fromkeys(RANKING_COUNTS, 0))
+                _add(into, figures)
+                for k, n in counts.items():
+                    into[k] += n
+    return {kind: {key: {**_group(key, names.get(key, "") if kind == "district" else "",
+                                  {k: g[k] for k in PROGRESS_FIGURES}), **{k: g[k] for k in RANKING_COUNTS}}
+                   for key, g in groups.items()} for kind, groups in summed.items()}
 
 
 def progress_totals(groups: list[dict[str, object]], *, year: int) -> dict[str, object]:

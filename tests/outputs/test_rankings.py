@@ -139,3 +139,26 @@ def test_the_api_returns_each_district_with_each_measures_value_and_rank(city, a
     refused = api(clerk).get("/api/rankings/?year=2021&month=6")
     assert refused.status_code == 400 and "只能查看12月" in str(refused.json())
     assert api(clerk).get("/api/rankings/?year=2099").status_code == 400
+
+
+def test_the_figures_come_from_the_districts_cells_and_a_write_shows_on_the_next_read(city, chaoyang, nanguan, clerk,
+                                                                                     supervisor):
+    from config.figures import recomputed, shown
+
+    r.rankings(year=2021)  # computes every district's cell
+    with CaptureQueriesContext(connection) as current:
+        r.Period(2021).district_progress
+    assert len(current) == 1  # the cells are current: one read, whatever the city's size
+
+    # A late report in 朝阳区, a project of 南关区 started: the next read recomputes those two districts' cells only.
+    send_late(chaoyang, clerk, 1)
+    project = Project.objects.filter(district=nanguan, actual_start__isnull=True, plan_entries__year=2021).first()
+    services.project_start(project=project, on=datetime.date(2021, 6, 1), by=SYSTEM)
+    by_name = {row.name: row for row in r.rankings(year=2021)["districts"]}
+    assert by_name["朝阳区"].cells["late_reports"].value == 1
+    started = project_selectors.progress_by(project_selectors.of_year(Project.objects.filter(district=nanguan),
+                                                                      year=2021), year=2021, field="district")
+    assert by_name["南关区"].cells["start_rate"].figure == started[0]["started_new"]
+    # Every district's and unit's figures equal the raw rows counted one at a time (check_figures' comparison).
+    assert shown(year=2021, user=SYSTEM)["rankings"] == recomputed(year=2021, user=SYSTEM)["rankings"]
+    assert shown(year=2021, user=SYSTEM)["rankings"]["unit"]  # 市发改委's row is compared too
