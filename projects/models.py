@@ -336,6 +336,8 @@ class Project(StateModel):
             # district clerk's scope joined to its rows, and who owes the open period's report (待办).
             models.Index(fields=["district", "actual_start"], include=["id", "actual_completion", "stage"],
                          name="project_district_start"),
+            # One district's projects by code: 本期填报's page of 100 rows read in index order (projects.round).
+            models.Index(fields=["district", "code"], name="project_district_code"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_investment__gt=0), name="project_investment_positive"),

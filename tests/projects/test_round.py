@@ -312,3 +312,28 @@ def test_a_supervisor_reads_the_round_with_unreported_rows_and_exact_running_tot
     ytd = "22.84" if last.year == period.year else "12.34"
     assert f'<span class="kp-ytd">{ytd}</span>' in reported_row
     assert '<span class="kp-since kp-muted">22.84</span>' in reported_row
+
+
+def test_a_supervisor_reads_one_district_of_the_round_and_its_pages_keep_it(login, clerk, other_clerk, supervisor,
+                                                                          chaoyang, nanguan, project_factory,
+                                                                          monkeypatch):
+    from projects import round as round_module
+
+    monkeypatch.setattr(round_module, "ROWS_PER_PAGE", 2)
+    mine = _building(project_factory, chaoyang, clerk, 3)
+    theirs = _building(project_factory, nanguan, other_clerk, 1)
+    c = login(supervisor)
+    everything = c.get(ROUND).content.decode()
+    assert "全部属地</option>" in everything and "应报 <b>4</b> 个项目" in everything
+    one = c.get(f"{ROUND}?district={chaoyang.pk}").content.decode()
+    assert "应报 <b>3</b> 个项目" in one and f'<option value="{chaoyang.pk}" selected>' in one
+    assert theirs[0].name not in one
+    # the district's rows by code, 2 a page; the next page keeps the district
+    first, second = sorted(mine, key=lambda p: p.code)[:2]
+    assert one.index(first.code) < one.index(second.code)
+    assert f"?page=2&amp;district={chaoyang.pk}" in one
+    last = c.get(f"{ROUND}?page=2&district={chaoyang.pk}").content.decode()
+    assert sorted(mine, key=lambda p: p.code)[2].name in last and theirs[0].name not in last
+    # a clerk has no district choice: their own rows whatever the URL says
+    own = login(other_clerk).get(f"{ROUND}?district={chaoyang.pk}").content.decode()
+    assert "全部属地" not in own and theirs[0].name in own and mine[0].name not in own
