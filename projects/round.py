@@ -263,22 +263,23 @@ class RoundPage:
             return False
         if not valid:
             return False
+        self.written = []  # the photos' files stored by the write, deleted again if the transaction rolls back
         try:
             with transaction.atomic():
                 self._write(active)
                 for row in wanted:
                     services.monthly_report_submit(report=row["saved"], by=self.user, late_reason=late_reason)
-        except _Stale:
-            self.error = f"未保存：{STALE_MESSAGE}"
-            return False
-        except ValidationError as exc:
-            self.error = "未保存：" + "；".join(exc.messages)
-            return False
-        except PermissionDenied as exc:
-            self.error = f"未保存：{exc}"
-            return False
-        except IntegrityError:
-            self.error = "未保存：有人同时填报了同一项目的月报，请刷新页面后再填。"
+        except (_Stale, ValidationError, PermissionDenied, IntegrityError) as exc:
+            for stored in self.written:  # the rows are gone with the rollback; their files would stay orphaned
+                stored.storage.delete(stored.name)
+            if isinstance(exc, _Stale):
+                self.error = f"未保存：{STALE_MESSAGE}"
+            elif isinstance(exc, ValidationError):
+                self.error = "未保存：" + "；".join(exc.messages)
+            elif isinstance(exc, PermissionDenied):
+                self.error = f"未保存：{exc}"
+            else:
+                self.error = "未保存：有人同时填报了同一项目的月报，请刷新页面后再填。"
             return False
         self.saved, self.submitted = len(active), len(wanted)
         return True
@@ -312,6 +313,7 @@ class RoundPage:
                 staged.append(f)
         if photos_:
             bulk_create_with_history(photos_, SitePhoto, default_user=by)
+            self.written += [photo.image for photo in photos_]
             transaction.on_commit(lambda: uploads.discard(staged))
 
 

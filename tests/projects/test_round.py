@@ -337,3 +337,25 @@ def test_a_supervisor_reads_one_district_of_the_round_and_its_pages_keep_it(logi
     # a clerk has no district choice: their own rows whatever the URL says
     own = login(other_clerk).get(f"{ROUND}?district={chaoyang.pk}").content.decode()
     assert "全部属地" not in own and theirs[0].name in own and mine[0].name not in own
+
+
+def test_photos_stored_by_a_save_whose_submit_is_refused_leave_no_file_behind(login, clerk, chaoyang, project_factory,
+                                                                             settings, tmp_path, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    settings.MEDIA_ROOT = tmp_path
+    (p,) = _building(project_factory, chaoyang, clerk)
+
+    def refuse(**kwargs):
+        raise ValidationError("该月报不能报送。")
+
+    monkeypatch.setattr(services, "monthly_report_submit", refuse)
+    page = login(clerk).post(ROUND, {**_row(p, "120"), f"p{p.pk}-photos": [SimpleUploadedFile("工地.jpg", jpeg())],
+                                     "select": [str(p.pk)], "action": "submit_selected"}).content.decode()
+    assert "未保存：该月报不能报送。" in page
+    period = periods.current()
+    assert not MonthlyReport.objects.filter(year=period.year, month=period.month).exists()
+    assert not SitePhoto.objects.exists()
+    stored = [f for f in (tmp_path / "site-photos").rglob("*") if f.is_file()] if (tmp_path / "site-photos").exists() else []
+    assert stored == []  # the rolled-back photo row's file was deleted with it
+    assert len(list((tmp_path / uploads.STAGING_FOLDER).iterdir())) == 1  # and the photo is still staged for the retry
