@@ -40,8 +40,8 @@ def ledger_overview(request):
     cause = request.GET.get("cause") if request.GET.get("cause") in causes else None
     problem_state = request.GET.get("problems")
     problem_state = problem_state if problem_state in selectors.PROBLEM_STATES else "open"
-    totals = selectors.ledger_totals(year=year, user=user)
-    breakdowns = selectors.ledger_breakdowns(year=year, user=user)
+    breakdowns = selectors.ledger_figures(year=year, user=user)
+    totals = breakdowns["totals"]
     problems = selectors.problem_totals(year=year, user=user)
     matrix = selectors.problem_matrix(year=year, user=user)
     entries = selectors.entries_of_year(year=year, user=user, kind=kind, district_id=district_id, state=state,
