@@ -158,7 +158,7 @@ def _ledger_cells(year: int):
     return compute
 
 
-def ledger_figures(*, year: int, user) -> dict[str, object]:
+def ledger_figures(*, year: int, user, units: bool = True) -> dict[str, object]:
     """Every ledger figure of the year the user may see: `totals` (per kind: entries, open and closed as of
     the year's as-of date, 清零进度, overdue = red then), `by_cause` (kind × cause category), `by_district`
     and `by_unit` (the entry's responsible unit, else its project's).
@@ -166,7 +166,8 @@ def ledger_figures(*, year: int, user) -> dict[str, object]:
     For a supervisor or a district clerk the groups are read from the districts' cells (`LEDGER_CELL`, kept
     valid by the triggers on ledger entries and projects: ≤ 20 rows, 1 query when current, whatever the
     data size; at 100,000 projects the four aggregates they replace took 230 ms for a supervisor); for a
-    unit clerk (whose entries span districts) one query over the user's entries. Unit names: one query."""
+    unit clerk (whose entries span districts) one query over the user's entries. The units' names: one more
+    query (`units=False`: no `by_unit`)."""
     day = as_of(year)
     districts = cell_districts(user)
     groups: list[tuple] = []  # (district id, kind, cause, unit id, total, closed, overdue)
@@ -216,6 +217,8 @@ def ledger_figures(*, year: int, user) -> dict[str, object]:
         by_cause[kind][label] = {"total": v["total"], "open": v["total"] - v["closed"], "closed": v["closed"],
                                  "key": cause or "none"}
     by_district = {names[pk]: {"id": pk, **rates(by_district_id[pk])} for pk in names if pk in by_district_id}
+    if not units:
+        return {"totals": totals, "by_cause": by_cause, "by_district": by_district}
     unit_names = dict(Unit.objects.filter(pk__in=[pk for pk in by_unit_id if pk is not None])
                       .values_list("pk", "short_name")) if by_unit_id else {}
     by_name: dict[str, dict[str, int]] = {}
@@ -228,13 +231,29 @@ def ledger_figures(*, year: int, user) -> dict[str, object]:
 
 def ledger_totals(*, year: int, user) -> dict[str, dict[str, object]]:
     """Per kind: entries, open and closed as of the year's as-of date, 清零进度, and overdue (red) ones."""
-    return ledger_figures(year=year, user=user)["totals"]
+    return ledger_figures(year=year, user=user, units=False)["totals"]
 
 
 def ledger_breakdowns(*, year: int, user) -> dict[str, object]:
     """Entries of the year by kind × cause category, by district and by responsible unit (open / closed)."""
     figures = ledger_figures(year=year, user=user)
     return {key: figures[key] for key in ("by_cause", "by_district", "by_unit")}
+
+
+def entry_count(figures: dict[str, object], *, state: str, kind: str | None, district_id: int | None,
+                cause: str | None) -> int | None:
+    """How many rows `entries_of_year` lists, read from `ledger_figures` where they hold the number (the
+    unfiltered list or one kind: every state; one district: all, open, closed), else None (count them)."""
+    if cause:
+        return None
+    if district_id:
+        row = next((v for v in figures["by_district"].values() if v["id"] == district_id), None)
+        if kind or state == "red":
+            return None
+        return 0 if row is None else {"all": row["total"], "open": row["open"], "closed": row["closed"]}[state]
+    rows = [figures["totals"][kind]] if kind else list(figures["totals"].values())
+    key = {"all": "total", "open": "open", "closed": "closed", "red": "overdue"}[state]
+    return sum(row[key] for row in rows)
 
 
 def condition_totals(*, year: int, user) -> dict[str, int]:
