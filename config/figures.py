@@ -64,7 +64,7 @@ def shown(*, year: int, user) -> dict[str, object]:
     by_district, by_industry = cached
     totals = project_selectors.progress_totals(by_district, year=year)
     headline = project_selectors.headline(year=year, user=user)
-    ledgers = ledger_selectors.ledger_totals(year=year, user=user)
+    ledgers = ledger_selectors.ledger_figures(year=year, user=user)
     located = project_map.city_located(year=year, user=user)
     if located is None:
         located = project_map.located_by_district(
@@ -83,7 +83,14 @@ def shown(*, year: int, user) -> dict[str, object]:
         },
         "overview": {"tiers": headline["projects"], "registered": headline["registered"],
                      "land_ha": headline["land_ha"]},
-        "ledgers": {kind: {k: t[k] for k in ("total", "closed", "overdue")} for kind, t in ledgers.items()},
+        "ledgers": {kind: {k: t[k] for k in ("total", "closed", "overdue")} for kind, t in ledgers["totals"].items()},
+        "ledger_breakdowns": {
+            "causes": {f"{kind}/{v['key']}": {"total": v["total"], "closed": v["closed"]}
+                       for kind, causes in ledgers["by_cause"].items() for v in causes.values()},
+            "districts": {str(v["id"]): {"total": v["total"], "closed": v["closed"]}
+                          for v in ledgers["by_district"].values()},
+            "units": {name: {"total": v["total"], "closed": v["closed"]} for name, v in ledgers["by_unit"].items()},
+        },
         "bonds": bond_selectors.issued_in(years=[year], user=user)[year],
         "map": {str(pk): {k: g[k] for k in MAP_FIGURES} for pk, g in located.items() if g["n"]},
     })
@@ -169,7 +176,11 @@ def recomputed(*, year: int, user) -> dict[str, object]:
             land[use] += hectares
 
     ledgers = {kind: {"total": 0, "closed": 0, "overdue": 0} for kind in LedgerKind.values}
-    for entry in LedgerEntry.objects.for_user(user).only("kind", "since", "status", "opened_on", "closed_on"):
+    breakdowns: dict[str, dict[str, dict[str, int]]] = {"causes": {}, "districts": {}, "units": {}}
+    entries = (LedgerEntry.objects.for_user(user).select_related("responsible_unit", "project__responsible_unit")
+               .only("kind", "since", "status", "opened_on", "closed_on", "cause_category", "project__district_id",
+                     "responsible_unit__short_name", "project__responsible_unit__short_name"))
+    for entry in entries:
         if entry.opened_on > day or (entry.closed_on is not None and entry.closed_on < first):
             continue
         closed = entry.status == EntryStatus.CLOSED and entry.closed_on <= day
@@ -177,6 +188,13 @@ def recomputed(*, year: int, user) -> dict[str, object]:
         counts["total"] += 1
         counts["closed"] += int(closed)
         counts["overdue"] += int(not closed and LEDGER_ENTRY_LIGHT.value(entry, day, finished=False) == "red")
+        unit = entry.responsible_unit or entry.project.responsible_unit
+        for section, key in (("causes", f"{entry.kind}/{entry.cause_category or 'none'}"),
+                             ("districts", str(entry.project.district_id)),
+                             ("units", (unit.short_name if unit else "") or "未明确")):
+            into = breakdowns[section].setdefault(key, {"total": 0, "closed": 0})
+            into["total"] += 1
+            into["closed"] += int(closed)
 
     issued, amount = set(), Decimal("0")
     for bond_project_id, value, on in (Allocation.objects.for_user(user)
@@ -194,6 +212,7 @@ def recomputed(*, year: int, user) -> dict[str, object]:
                      "land_ha": {"industrial": land[LandUse.INDUSTRIAL], "commercial": land[LandUse.COMMERCIAL],
                                  "other": land[LandUse.OTHER]}},
         "ledgers": ledgers,
+        "ledger_breakdowns": breakdowns,
         "bonds": {"projects": len(issued), "amount_wan": amount.quantize(Decimal("0.01"))},
         "map": located,
     })

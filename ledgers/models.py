@@ -116,7 +116,13 @@ class LedgerEntry(StateModel):
     class Meta:
         verbose_name = verbose_name_plural = "台账条目"
         ordering = ["kind", "since", "project__code"]
-        indexes = [models.Index(fields=["kind", "status"]), models.Index(fields=["opened_on", "closed_on"])]
+        indexes = [
+            models.Index(fields=["kind", "status"]), models.Index(fields=["opened_on", "closed_on"]),
+            # The open entries oldest first (待办's 台账无进展 and 未填写原因, 50 a kind): read in this order up to
+            # the page's rows instead of joining every open entry to its project and sorting (123 ms for a
+            # supervisor at 100,000 projects).
+            models.Index(fields=["since", "id"], condition=~Q(status="closed"), name="ledger_open_since"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "kind"], condition=~Q(status="closed"), name="ledger_one_open_entry_per_kind"

@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable
 
+from django.db import connections
 from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from config.dates import add_months
 from config.lights import Light, rank_expression
+from config.scoping import SYSTEM
+from projects import figure_cells
 from projects.choices import PlanKind, Stage
 from projects.models import AnnualPlanEntry, District, Project, Unit
-from projects.selectors import as_of
+from projects.selectors import as_of, cell_districts
 
 from .choices import CauseCategory, EntryStatus, LedgerKind, ProblemLevel, ProblemStatus
 from .lights import LEDGER_ENTRY_LIGHT, PROBLEM_LIGHT
@@ -124,77 +127,134 @@ def _rate(closed: int, total: int) -> Decimal | None:
     return (Decimal(closed) * 100 / Decimal(total)).quantize(Decimal("0.1"))
 
 
-def ledger_totals(*, year: int, user) -> dict[str, dict[str, object]]:
-    """Per kind: entries, open and closed as of the year's as-of date, 清零进度, and overdue (red) ones."""
-    day = as_of(year)
-    # overdue: still open on `day` and red on `day` (the entry light without today's status)
-    rows = (
-        _entries_of_year(year, user).alias(light_then=LEDGER_ENTRY_LIGHT.expression(day, finished=False))
-        .order_by().values("kind")
+LEDGER_CELL = "ledgers"  # the districts' cells of the ledger figures (projects.figure_cells)
+
+
+def _ledger_groups(entries, day: datetime.date, *, by_district: bool = True):
+    """The year's entries grouped by district, kind, cause category and responsible unit (the entry's, else
+    its project's), each with total, closed and overdue (open and red on `day`): every figure of
+    `ledger_figures` adds these up. One query."""
+    unit = Coalesce(F("responsible_unit_id"), F("project__responsible_unit_id"))
+    keys = ["kind", "cause_category", "unit"] + (["project__district_id"] if by_district else [])
+    return (
+        entries.alias(light_then=LEDGER_ENTRY_LIGHT.expression(day, finished=False)).annotate(unit=unit)
+        .values(*keys)
         .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)),
                   overdue=Count("pk", filter=Q(light_then=Light.RED) & ~_closed_by(day)))
+        .order_by()
     )
-    found = {row["kind"]: row for row in rows}
-    table = {}
-    for kind in LedgerKind.values:
-        row = found.get(kind, {"total": 0, "closed": 0, "overdue": 0})
-        total, closed = row["total"], row["closed"]
-        table[kind] = {
-            "label": LedgerKind(kind).label,
-            "total": total,
-            "open": total - closed,
-            "closed": closed,
-            "clearance_pct": _rate(closed, total),
-            "overdue": row["overdue"],
-        }
-    return table
+
+
+def _ledger_cells(year: int):
+    """The compute of the "ledgers" cells: the year's entries of these districts as `_ledger_groups` rows
+    (JSON: [kind, cause category, unit id, total, closed, overdue])."""
+    def compute(district_ids: list[int]) -> dict[int, object]:
+        entries = _entries_of_year(year, SYSTEM).filter(project__district_id__in=district_ids)
+        data: dict[int, list] = {}
+        for r in _ledger_groups(entries, as_of(year)):
+            data.setdefault(r["project__district_id"], []).append(
+                [r["kind"], r["cause_category"], r["unit"], r["total"], r["closed"], r["overdue"]])
+        return data
+
+    return compute
+
+
+def ledger_figures(*, year: int, user, units: bool = True) -> dict[str, object]:
+    """Every ledger figure of the year the user may see: `totals` (per kind: entries, open and closed as of
+    the year's as-of date, 清零进度, overdue = red then), `by_cause` (kind × cause category), `by_district`
+    and `by_unit` (the entry's responsible unit, else its project's).
+
+    For a supervisor or a district clerk the groups are read from the districts' cells (`LEDGER_CELL`, kept
+    valid by the triggers on ledger entries and projects: ≤ 20 rows, 1 query when current, whatever the
+    data size; at 100,000 projects the four aggregates they replace took 230 ms for a supervisor); for a
+    unit clerk (whose entries span districts) one query over the user's entries. The units' names: one more
+    query (`units=False`: no `by_unit`)."""
+    day = as_of(year)
+    districts = cell_districts(user)
+    groups: list[tuple] = []  # (district id, kind, cause, unit id, total, closed, overdue)
+    names: dict[int, str] = {}
+    if districts is False:
+        rows = _ledger_groups(_entries_of_year(year, user), day)
+        groups = [(r["project__district_id"], r["kind"], r["cause_category"], r["unit"], r["total"], r["closed"],
+                   r["overdue"]) for r in rows]
+        present = {g[0] for g in groups}
+        names = dict(District.objects.filter(pk__in=present).order_by("sort_order", "name")
+                     .values_list("pk", "name"))
+    else:
+        for pk, cell in figure_cells.cells(LEDGER_CELL, year=year, as_of=day, district_ids=districts,
+                                           compute=_ledger_cells(year)).items():
+            names[pk] = cell["name"]
+            groups += [(pk, *row) for row in cell["data"] or []]
+
+    def add(into: dict, total: int, closed: int) -> None:
+        into["total"] = into.get("total", 0) + total
+        into["closed"] = into.get("closed", 0) + closed
+
+    kinds = {kind: {"total": 0, "closed": 0, "overdue": 0} for kind in LedgerKind.values}
+    causes: dict[tuple[str, str], dict[str, int]] = {}
+    by_district_id: dict[int, dict[str, int]] = {}
+    by_unit_id: dict[int | None, dict[str, int]] = {}
+    for district_id, kind, cause, unit_id, total, closed, overdue in groups:
+        add(kinds[kind], total, closed)
+        kinds[kind]["overdue"] += overdue
+        add(causes.setdefault((kind, cause), {}), total, closed)
+        add(by_district_id.setdefault(district_id, {}), total, closed)
+        add(by_unit_id.setdefault(unit_id, {}), total, closed)
+
+    totals = {}
+    for kind, row in kinds.items():
+        totals[kind] = {"label": LedgerKind(kind).label, "total": row["total"], "open": row["total"] - row["closed"],
+                        "closed": row["closed"], "clearance_pct": _rate(row["closed"], row["total"]),
+                        "overdue": row["overdue"]}
+
+    def rates(v: dict[str, int]) -> dict[str, object]:
+        return {"total": v["total"], "open": v["total"] - v["closed"], "closed": v["closed"],
+                "clearance_pct": _rate(v["closed"], v["total"])}
+
+    by_cause: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in LedgerKind.values}
+    order = {value: i for i, value in enumerate(["", *CauseCategory.values])}
+    for (kind, cause), v in sorted(causes.items(), key=lambda item: (item[0][0], order[item[0][1]])):
+        label = CauseCategory(cause).label if cause else "未填报"
+        by_cause[kind][label] = {"total": v["total"], "open": v["total"] - v["closed"], "closed": v["closed"],
+                                 "key": cause or "none"}
+    by_district = {names[pk]: {"id": pk, **rates(by_district_id[pk])} for pk in names if pk in by_district_id}
+    if not units:
+        return {"totals": totals, "by_cause": by_cause, "by_district": by_district}
+    unit_names = dict(Unit.objects.filter(pk__in=[pk for pk in by_unit_id if pk is not None])
+                      .values_list("pk", "short_name")) if by_unit_id else {}
+    by_name: dict[str, dict[str, int]] = {}
+    for unit_id, v in by_unit_id.items():
+        add(by_name.setdefault(unit_names.get(unit_id) or "未明确", {}), v["total"], v["closed"])
+    by_unit = {name: rates(v) for name, v in sorted(by_name.items(), key=lambda item: (-item[1]["total"],
+                                                                                       item[0] == "未明确", item[0]))}
+    return {"totals": totals, "by_cause": by_cause, "by_district": by_district, "by_unit": by_unit}
+
+
+def ledger_totals(*, year: int, user) -> dict[str, dict[str, object]]:
+    """Per kind: entries, open and closed as of the year's as-of date, 清零进度, and overdue (red) ones."""
+    return ledger_figures(year=year, user=user, units=False)["totals"]
 
 
 def ledger_breakdowns(*, year: int, user) -> dict[str, object]:
     """Entries of the year by kind × cause category, by district and by responsible unit (open / closed)."""
-    day = as_of(year)
-    entries = _entries_of_year(year, user)
-    by_cause: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in LedgerKind.values}
-    rows = (
-        entries.values("kind", "cause_category")
-        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)))
-        .order_by("kind", "cause_category")
-    )
-    order = {value: i for i, value in enumerate(["", *CauseCategory.values])}
-    for r in sorted(rows, key=lambda r: (r["kind"], order[r["cause_category"]])):
-        label = CauseCategory(r["cause_category"]).label if r["cause_category"] else "未填报"
-        by_cause[r["kind"]][label] = {"total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"],
-                                      "key": r["cause_category"] or "none"}
+    figures = ledger_figures(year=year, user=user)
+    return {key: figures[key] for key in ("by_cause", "by_district", "by_unit")}
 
-    district_rows = (
-        entries.values("project__district__name", "project__district__sort_order", "project__district_id")
-        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)))
-        .order_by("project__district__sort_order", "project__district__name")
-    )
-    by_district = {
-        r["project__district__name"]: {
-            "id": r["project__district_id"],
-            "total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"],
-            "clearance_pct": _rate(r["closed"], r["total"]),
-        }
-        for r in district_rows
-    }
-    unit_rows = (
-        entries.annotate(unit_name=Coalesce(
-            F("responsible_unit__short_name"), F("project__responsible_unit__short_name")
-        ))
-        .values("unit_name")
-        .annotate(total=Count("pk"), closed=Count("pk", filter=_closed_by(day)))
-        .order_by("-total", "unit_name")
-    )
-    by_unit = {
-        (r["unit_name"] or "未明确"): {
-            "total": r["total"], "open": r["total"] - r["closed"], "closed": r["closed"],
-            "clearance_pct": _rate(r["closed"], r["total"]),
-        }
-        for r in unit_rows
-    }
-    return {"by_cause": by_cause, "by_district": by_district, "by_unit": by_unit}
+
+def entry_count(figures: dict[str, object], *, state: str, kind: str | None, district_id: int | None,
+                cause: str | None) -> int | None:
+    """How many rows `entries_of_year` lists, read from `ledger_figures` where they hold the number (the
+    unfiltered list or one kind: every state; one district: all, open, closed), else None (count them)."""
+    if cause:
+        return None
+    if district_id:
+        row = next((v for v in figures["by_district"].values() if v["id"] == district_id), None)
+        if kind or state == "red":
+            return None
+        return 0 if row is None else {"all": row["total"], "open": row["open"], "closed": row["closed"]}[state]
+    rows = [figures["totals"][kind]] if kind else list(figures["totals"].values())
+    key = {"all": "total", "open": "open", "closed": "closed", "red": "overdue"}[state]
+    return sum(row[key] for row in rows)
 
 
 def condition_totals(*, year: int, user) -> dict[str, int]:
@@ -248,7 +308,8 @@ def problem_totals(*, year: int, user) -> dict[str, object]:
 
 def figures_section(*, year: int, user) -> dict[str, object]:
     """The `"ledgers"` section of `manage.py figures` and of the overview page (numbers as int / Decimal)."""
-    totals = ledger_totals(year=year, user=user)
+    figures = ledger_figures(year=year, user=user)
+    totals = figures.pop("totals")
     all_total = sum(t["total"] for t in totals.values())
     all_closed = sum(t["closed"] for t in totals.values())
     return {
@@ -257,7 +318,7 @@ def figures_section(*, year: int, user) -> dict[str, object]:
         "all": {"total": all_total, "open": all_total - all_closed, "closed": all_closed,
                 "clearance_pct": _rate(all_closed, all_total),
                 "overdue": sum(t["overdue"] for t in totals.values())},
-        **ledger_breakdowns(year=year, user=user),
+        **figures,
         "conditions": condition_totals(year=year, user=user),
         "problems": problem_totals(year=year, user=user),
     }
@@ -368,6 +429,33 @@ def entries_of_year(*, year: int, user, kind: str | None = None, district_id: in
         .select_related("project", "project__district", "responsible_unit", "project__responsible_unit")
         .order_by("rank", "since", "kind", "project__code")
     )
+
+
+class EntryIds:
+    """The ids of `entries_of_year(...)`'s rows in its order, for a paginator: each slice is one statement
+    that sorts the entries alone by light, since and kind, and joins only the first rows to their projects
+    to order ties by project code (an incremental sort). At 100,000 projects the year's 10,000 open entries
+    took 80 ms for a supervisor sorted with the join to every project, 24 ms this way (same order)."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def count(self) -> int:
+        return self.entries.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[int]:
+        start, stop = window.start or 0, window.stop
+        inner = self.entries.order_by("rank", "since", "kind").values("pk", "project_id", "rank", "since", "kind")
+        sql, params = inner.query.sql_with_params()
+        project = Project._meta.db_table
+        query = (f'SELECT e."pk" FROM ({sql}) e INNER JOIN "{project}" p ON p."id" = e."project_id"'
+                 f' ORDER BY e."rank", e."since", e."kind", p."code" LIMIT %s OFFSET %s')
+        with connections[self.entries.db].cursor() as cursor:
+            cursor.execute(query, [*params, stop - start, start])
+            return [row[0] for row in cursor.fetchall()]
 
 
 def problem_matrix(*, year: int, user) -> list[dict[str, object]]:

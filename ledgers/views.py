@@ -40,13 +40,20 @@ def ledger_overview(request):
     cause = request.GET.get("cause") if request.GET.get("cause") in causes else None
     problem_state = request.GET.get("problems")
     problem_state = problem_state if problem_state in selectors.PROBLEM_STATES else "open"
-    totals = selectors.ledger_totals(year=year, user=user)
-    breakdowns = selectors.ledger_breakdowns(year=year, user=user)
+    breakdowns = selectors.ledger_figures(year=year, user=user)
+    totals = breakdowns["totals"]
     problems = selectors.problem_totals(year=year, user=user)
     matrix = selectors.problem_matrix(year=year, user=user)
     entries = selectors.entries_of_year(year=year, user=user, kind=kind, district_id=district_id, state=state,
                                         cause=cause)
-    page = paginate(request, entries)
+    # The page's rows by id first (selectors.EntryIds), then those rows in full: at 100,000 projects sorting
+    # the year's 10,000 open entries with every joined column took 164 ms for a supervisor, by id 24 ms. The
+    # count comes from the figures when they hold it.
+    page = paginate(request, selectors.EntryIds(entries),
+                    count=selectors.entry_count(breakdowns, state=state, kind=kind, district_id=district_id,
+                                                cause=cause))
+    in_full = entries.in_bulk(list(page.object_list))
+    page.object_list = [in_full[pk] for pk in page.object_list]
     open_problems = selectors.problems_of_year(year=year, user=user, state=problem_state)
     problem_page = paginate(request, open_problems, param="problem_page")
 

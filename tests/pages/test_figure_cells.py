@@ -112,3 +112,44 @@ def test_the_whole_city_map_reads_its_districts_cells_and_shows_a_move_at_once(a
     after = client.get("/api/map/?year=2021").json()
     assert after["total"] == 2 and after["features"][0]["properties"]["count"] == 2
     call_command("check_figures", year=2021)  # the map's cells equal the located rows
+
+
+def test_the_ledger_figures_read_the_districts_cells_and_show_an_entry_write_at_once(login, city, chaoyang,
+                                                                                    supervisor):
+    from ledgers import selectors as ledger_selectors
+    from ledgers.models import LedgerEntry
+
+    def figures(user=SYSTEM):
+        return ledger_selectors.ledger_figures(year=2021, user=user)
+
+    before = figures()
+    assert FigureCell.objects.filter(kind="ledgers", year=2021).exists()
+    entry = LedgerEntry.objects.filter(project__district=chaoyang).order_by("pk").first()
+    # a queryset update sends no signal: the trigger on ledger entries raises the district's version
+    LedgerEntry.objects.filter(pk=entry.pk).update(cause_category="funding")
+    after = figures()
+    assert after["by_cause"][entry.kind]["资金"]["total"] == \
+        before["by_cause"][entry.kind].get("资金", {"total": 0})["total"] + 1
+    LedgerEntry.objects.filter(pk=entry.pk).delete()
+    gone = figures()
+    assert gone["totals"][entry.kind]["total"] == before["totals"][entry.kind]["total"] - 1
+    assert gone["by_district"]["朝阳区"]["total"] == before["by_district"]["朝阳区"]["total"] - 1
+    # the page shows the same figures, and its list's count is the figures'
+    page = login(supervisor).get("/ledgers/?year=2021&state=all").content.decode()
+    assert f'data-total="{sum(t["total"] for t in gone["totals"].values())}"' in page
+    call_command("check_figures", year=2021)
+
+
+def test_check_figures_fails_on_a_planted_ledger_cell_difference(city, chaoyang, capsys):
+    from ledgers import selectors as ledger_selectors
+
+    ledger_selectors.ledger_figures(year=2021, user=SYSTEM)
+    cell = FigureCell.objects.get(kind="ledgers", year=2021, district_id=chaoyang.pk)
+    cell.data = [[*cell.data[0][:3], cell.data[0][3] + 1, *cell.data[0][4:]], *cell.data[1:]]  # one entry more
+    cell.save()
+    with pytest.raises(CommandError, match="不一致"):
+        call_command("check_figures", year=2021)
+    err = capsys.readouterr().err
+    assert "ledger" in err and "朝阳区" in err
+    call_command("rebuild_figures", year=[2021])
+    call_command("check_figures", year=2021)

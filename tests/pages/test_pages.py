@@ -143,15 +143,16 @@ def test_pages_load_nothing_from_other_sites_and_hand_chart_data_over_as_json(lo
 # 待办 and unread counts (config.todo), then its own queries; a page only reads (no transaction) and does not write the session within a minute of the last.
 REQUEST = 4
 PAGE = {
-    # tiers with 入库, growth with its series, land, ledgers, bonds of both years, province, funnel, 100亿
+    # tiers with 入库, growth with its series, land, the ledger cells, bonds of both years, province, funnel, 100亿
     # projects, the latest year
     "/": 9,
     # the districts' cells, the projects with their progress, the latest year, the district, unit and task
     # force filters' choices
     "/projects/": 6,
-    # kinds, causes, districts, units, problems, problem levels, the open entries' and the open problems' counts
-    # and pages, the latest year, the district filter's choices
-    "/ledgers/": 12,
+    # the districts' ledger cells (kinds, causes, districts, units), the units' names, problems, problem levels,
+    # the open entries' page by id and its rows (their count is the cells'), the open problems' count and page,
+    # the latest year, the district filter's choices
+    "/ledgers/": 10,
     # funnel, stage days, issued, province, spending, the list's count and page, the latest year
     "/bonds/": 8,
     # the project, its history, monthly reports, plan entries, bonds, conditions, entries, problems, the latest
@@ -165,7 +166,7 @@ PAGE = {
 
 def query_counts(c, chaoyang) -> dict[str, int]:
     """Each page's queries once its districts' cells are current (the first load after a write computes the
-    stale ones and stores them: 2 more on `/` and `/projects/`, tests/pages/test_overview_queries.py)."""
+    stale ones and stores them: 2 more a kind of cell, tests/pages/test_overview_queries.py)."""
     counts = {}
     project_url = project_of(chaoyang).get_absolute_url()
     for url in [*PAGES, project_url, "/projects/?format=xlsx&table=projects"]:

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from config.scoping import SYSTEM
+from ledgers.selectors import ledger_figures
 from projects import figure_cells
 from projects.models import AnnualPlanEntry
 from projects.selectors import latest_year, year_progress
@@ -19,5 +20,6 @@ class Command(BaseCommand):
         dropped = figure_cells.drop_all()
         years = year or sorted({*AnnualPlanEntry.objects.values_list("year", flat=True).distinct(), latest_year()})
         for y in years:
-            year_progress(year=y, user=SYSTEM)  # computes and stores every district's cell of the year
+            year_progress(year=y, user=SYSTEM)  # computes and stores every district's cells of the year
+            ledger_figures(year=y, user=SYSTEM, units=False)
         self.stdout.write(f"已丢弃 {dropped} 条属地年度汇总，重新计算 {len(years)} 个年度：{'、'.join(map(str, years))}。")
