@@ -28,7 +28,7 @@ from functools import cached_property
 from typing import Callable
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -122,23 +122,20 @@ class Period:
         return {k: {"started": g["started"], "registered": g["registered"]} for k, g in groups.items() if g["started"]}
 
     @cached_property
+    def _ledgers(self) -> dict[str, object]:
+        """The ledger figures of the whole city (`ledger_figures`: the districts' cells)."""
+        return ledger_selectors.ledger_figures(year=self.year, user=SYSTEM)
+
+    @cached_property
     def ledger_by_district(self) -> dict[int, dict]:
         """清零进度 per district: the ledgers page's own breakdown."""
-        by_district = ledger_selectors.ledger_breakdowns(year=self.year, user=SYSTEM)["by_district"]
-        return {v["id"]: v for v in by_district.values()}
+        return {v["id"]: v for v in self._ledgers["by_district"].values()}
 
     @cached_property
     def ledger_by_unit(self) -> dict[int, dict]:
         """清零进度 per responsible unit (the entry's, else its project's): the year's entries and those closed
         by its as-of date, as `entries_of_year` selects them (the rows page lists the same)."""
-        def count(state):
-            rows = (unit_entries(ledger_selectors.entries_of_year(year=self.year, user=SYSTEM, state=state))
-                    .order_by().values("unit").annotate(n=Count("pk")))
-            return {r["unit"]: r["n"] for r in rows if r["unit"] is not None}
-
-        total, closed = count("all"), count("closed")
-        return {unit: {"total": n, "closed": closed.get(unit, 0), "clearance_pct": percent(closed.get(unit, 0), n)}
-                for unit, n in total.items()}
+        return self._ledgers["by_unit_id"]
 
     def overdue_problems(self, field: str) -> dict[int, int]:
         """Problems unsolved and past their deadline on the as-of date (the ledgers page's 逾期), per `field`."""

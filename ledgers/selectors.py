@@ -227,7 +227,9 @@ def ledger_figures(*, year: int, user, units: bool = True) -> dict[str, object]:
         add(by_name.setdefault(unit_names.get(unit_id) or "未明确", {}), v["total"], v["closed"])
     by_unit = {name: rates(v) for name, v in sorted(by_name.items(), key=lambda item: (-item[1]["total"],
                                                                                        item[0] == "未明确", item[0]))}
-    return {"totals": totals, "by_cause": by_cause, "by_district": by_district, "by_unit": by_unit}
+    by_unit_id_rates = {pk: rates(v) for pk, v in by_unit_id.items() if pk is not None}  # the rankings' units
+    return {"totals": totals, "by_cause": by_cause, "by_district": by_district, "by_unit": by_unit,
+            "by_unit_id": by_unit_id_rates}
 
 
 def ledger_totals(*, year: int, user) -> dict[str, dict[str, object]]:
