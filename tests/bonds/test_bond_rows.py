@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bonds import selectors, services
-from bonds.models import BondProject
+from bonds.models import BondIssue, BondProject
 from config.scoping import SYSTEM
 
 from .conftest import D, approve, make_bond_project, make_issue
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def bonds_with_money(n, *, districts, project_factory, supervisor, clerk):
     """n bond projects of 2021 across `districts`, each allocated from one of two issues, some money paid
     and spent, so that all three lights show."""
-    issues = [make_issue(name="2021一期", on=D(2021, 3, 1)), make_issue(name="2021二期", on=D(2021, 10, 15))]
+    batch = BondIssue.objects.count()  # called twice by one test: each call its own two issues
+    issues = [make_issue(name=f"2021一期-{batch}", on=D(2021, 3, 1)),
+              make_issue(name=f"2021二期-{batch}", on=D(2021, 10, 15))]
     made = []
     for k in range(n):
         bond = approve(make_bond_project(project_factory(districts[k % len(districts)]), requested="900"), supervisor)
