@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     Avg,
     Case,
@@ -27,10 +30,11 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from config.dates import add_months, today
-from config.lights import Light, rank_expression
+from config.lights import RANK, Light, rank_expression
 from projects.selectors import as_of
 
 from .choices import BondStage
@@ -63,11 +67,15 @@ def months_elapsed(issue_date_path: str, on: datetime.date) -> Case:
     Written as date comparisons against constants (issue date ≤ `on` − m months) so that it runs the same
     on SQLite and PostgreSQL without date arithmetic in SQL.
     """
-    months = settings.BOND_SPENDING_MONTHS
-    whens = [
-        When(**{f"{issue_date_path}__lte": add_months(on, -m)}, then=Value(m)) for m in range(months, 0, -1)
-    ]
+    whens = [When(**{f"{issue_date_path}__lte": day}, then=Value(m)) for day, m in _month_steps(on)]
     return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def _month_steps(on: datetime.date) -> list[tuple[datetime.date, int]]:
+    """(latest issue date, months elapsed) from the most months down: an issue dated by `on` − m months has
+    m months elapsed on `on` (`months_elapsed` and `_money_sql` read the same steps)."""
+    months = settings.BOND_SPENDING_MONTHS
+    return [(add_months(on, -m), m) for m in range(months, 0, -1)]
 
 
 def with_money(queryset: QuerySet, *, on: datetime.date | None = None) -> QuerySet:
@@ -189,39 +197,24 @@ def province_share(*, year: int, user, mine: dict[str, object] | None = None) ->
     }
 
 
-def spending_progress(*, year: int, user) -> dict[str, object]:
+def spending_progress(*, year: int, user, rows: "BondRows | None" = None) -> dict[str, object]:
     """Spending of the bond projects that received money issued in the year, as of the year's as-of date:
-    totals, progress against the expected line, money disbursed but unspent (以拨代支), and lights."""
-    first, last = _year_range(year)
-    ids = Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last).values("bond_project")
-    rows = with_money(BondProject.objects.for_user(user).filter(pk__in=ids), on=last)
-    totals = rows.aggregate(
-        allocated_total=Sum("allocated", default=ZERO),
-        disbursed_total=Sum("disbursed", default=ZERO),
-        spent_total=Sum("spent", default=ZERO),
-        expected_total=Sum("expected_months", default=ZERO),
-        # at least a cent: SQLite sums decimals as floats, so "equal" sums may differ in the 10th place
-        unspent_projects=Count("pk", filter=Q(unspent__gte=Decimal("0.01"))),
-        red=Count("pk", filter=Q(light=Light.RED)),
-        yellow=Count("pk", filter=Q(light=Light.YELLOW)),
-        green=Count("pk", filter=Q(light=Light.GREEN)),
-    )
-    cent = Decimal("0.01")
-    allocated = totals["allocated_total"].quantize(cent)
-    disbursed = totals["disbursed_total"].quantize(cent)
-    spent = totals["spent_total"].quantize(cent)
-    expected = (totals["expected_total"] / settings.BOND_SPENDING_MONTHS).quantize(cent)
+    totals, progress against the expected line, money disbursed but unspent (以拨代支), and lights.
+
+    `rows` is the year's unfiltered `bond_rows` when the caller has them already (the same aggregate)."""
+    totals = bond_rows_totals(rows or bond_rows(year=year, user=user))
+    allocated, spent, expected = totals["allocated"], totals["spent"], totals["expected"]
     return {
-        "as_of": last,
+        "as_of": as_of(year),
         "allocated_wan": allocated,
-        "disbursed_wan": disbursed,
+        "disbursed_wan": totals["disbursed"],
         "spent_wan": spent,
         "expected_wan": expected,
-        "unspent_wan": disbursed - spent,
+        "unspent_wan": totals["disbursed"] - spent,
         "unspent_projects": totals["unspent_projects"],
         "progress_pct": _pct(spent, allocated),
         "expected_pct": _pct(expected, allocated),
-        "lights": {"red": totals["red"], "yellow": totals["yellow"], "green": totals["green"]},
+        "lights": totals["lights"],
     }
 
 
@@ -309,7 +302,8 @@ def spending_rows(*, year: int, user):
     )
 
 
-def bond_rows(*, year: int, user, stage: str | None = None, reached: str | None = None, light: str | None = None):
+def bond_rows(*, year: int, user, stage: str | None = None, reached: str | None = None,
+              light: str | None = None) -> "BondRows":
     """The rows behind the bond figures, each with its money as of the year's as-of date and its light:
 
     - by default the bond projects with money issued in the year (`issued_in`, `spending_progress`), with
@@ -317,7 +311,7 @@ def bond_rows(*, year: int, user, stage: str | None = None, reached: str | None 
     - with `stage`, the year's bond projects now in that stage (the funnel's 处于该阶段); with `reached`,
       those that reached or passed it (到达该阶段);
     - with `light`, only those whose spending light is that colour.
-    Red first, then by allocation."""
+    Red first, then by allocation: a `BondRows`, read a page at a time."""
     first, last = _year_range(year)
     projects = BondProject.objects.for_user(user)
     dates = dict(zip(BondStage.values, ["planned_on", "applied_on", "approved_on", "issued_on", "funded_on",
@@ -331,31 +325,134 @@ def bond_rows(*, year: int, user, stage: str | None = None, reached: str | None 
     else:
         ids = Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last)
         projects = projects.filter(pk__in=ids.values("bond_project"))
-    in_year = Allocation.objects.filter(bond_project=OuterRef("pk"), issue__issue_date__gte=first,
-                                        issue__issue_date__lte=last)
-    if light in Light.values:
-        projects = scope_first(projects)  # the light filtered on the user's rows only
-    rows = with_money(projects, on=last).annotate(issued=_sum_of(in_year))
-    if light in Light.values:
-        rows = rows.filter(light=light)
-    rank = Case(
-        When(light=Light.RED.value, then=Value(0)), When(light=Light.YELLOW.value, then=Value(1)),
-        When(light=Light.GREEN.value, then=Value(2)), default=Value(3), output_field=IntegerField(),
-    )
-    return rows.annotate(rank=rank).select_related("project", "project__district").order_by(
-        "rank", "-allocated", "project__code"
-    )
+    return BondRows(projects, first=first, on=last, light=light if light in Light.values else None)
 
 
-def bond_rows_totals(rows) -> dict[str, object]:
-    """The count and money totals of `bond_rows` (one aggregate over the same rows)."""
-    totals = rows.order_by().aggregate(
-        count=Count("pk"),
-        **{f"total_{key}": Sum(key, default=ZERO) for key in BOND_ROW_SUMS},  # not the annotations' own names
+def _money_sql(projects: QuerySet, *, first: datetime.date, on: datetime.date,
+               light: str | None) -> tuple[str, list]:
+    """One statement for `with_money` over `projects` (bond projects, scoped and filtered): a row per bond
+    project with its project's code, requested and approved amounts, allocated, disbursed, spent,
+    expected_months, issued (allocations from issues dated `first` … `on`), unspent, light and rank.
+
+    The money is summed once per bond project in derived tables (over the rows' ids only) and joined, and
+    the light is compiled from its declaration over the joined columns (tests compare it with `with_money`).
+    `with_money`'s correlated subqueries, repeated in the light, the rank, the filter and every total, made
+    27 subplans per row: 283 ms for the supervisor's 518 rows at 100,000 projects (plus 24 ms planning).
+    """
+    connection = connections[projects.db]
+    ids_sql, ids_params = projects.order_by().values("pk").query.get_compiler(projects.db).as_sql()
+    day = connection.ops.adapt_datefield_value
+    steps = _month_steps(on)
+    elapsed = "CASE " + " ".join(f"WHEN i.issue_date <= %s THEN {m}" for _day, m in steps) + " ELSE 0 END"
+    columns = {name: (f"m.{name}", MONEY) for name in ("allocated", "spent", "expected_months")}
+    light_sql, light_params = BOND_SPENDING_LIGHT.sql(BondProject, columns, on, projects.db)
+    rank = "CASE r.light " + " ".join(f"WHEN '{value.value}' THEN {n}" for value, n in RANK.items()) + " ELSE 9 END"
+    money = (
+        # the project's code by its key, row by row: joined, PostgreSQL scanned every project first (135 ms)
+        "SELECT b.id, (SELECT p.code FROM projects_project p WHERE p.id = b.project_id) AS code,"
+        " b.requested_amount, b.approved_amount,"
+        " COALESCE(a.allocated, 0) AS allocated, COALESCE(d.disbursed, 0) AS disbursed,"
+        " COALESCE(e.spent, 0) AS spent, COALESCE(a.expected_months, 0) AS expected_months,"
+        " COALESCE(a.issued, 0) AS issued"
+        " FROM bonds_bondproject b"
+        " LEFT JOIN (SELECT al.bond_project_id, SUM(al.amount) AS allocated,"
+        f"                   SUM(al.amount * {elapsed}) AS expected_months,"
+        "                   SUM(CASE WHEN i.issue_date >= %s THEN al.amount ELSE 0 END) AS issued"
+        "            FROM bonds_allocation al JOIN bonds_bondissue i ON i.id = al.issue_id"
+        "            WHERE i.issue_date <= %s AND al.bond_project_id IN (SELECT id FROM ids)"
+        "            GROUP BY al.bond_project_id) a ON a.bond_project_id = b.id"
+        " LEFT JOIN (SELECT bond_project_id, SUM(amount) AS disbursed FROM bonds_disbursement"
+        "            WHERE paid_on <= %s AND bond_project_id IN (SELECT id FROM ids) GROUP BY bond_project_id) d"
+        "        ON d.bond_project_id = b.id"
+        " LEFT JOIN (SELECT bond_project_id, SUM(amount) AS spent FROM bonds_expenditure"
+        "            WHERE spent_on <= %s AND bond_project_id IN (SELECT id FROM ids) GROUP BY bond_project_id) e"
+        "        ON e.bond_project_id = b.id"
+        " WHERE b.id IN (SELECT id FROM ids)"
     )
-    cent = Decimal("0.01")
-    return {"count": totals["count"],
-            **{key: Decimal(totals[f"total_{key}"]).quantize(cent) for key in BOND_ROW_SUMS}}
+    # The ids once, as a common table expression: repeated in each derived table, PostgreSQL planned and
+    # scanned them four times (33 ms planning, 4 scans of the bond projects for a clerk at 100,000 projects).
+    sql = (f"WITH ids (id) AS ({ids_sql}) SELECT r.*, {rank} AS light_rank FROM"
+           f" (SELECT m.*, m.disbursed - m.spent AS unspent, ({light_sql}) AS light FROM ({money}) m) r")
+    params = [*ids_params, *light_params, *(day(d) for d, _m in steps), day(first), day(on), day(on), day(on)]
+    if light:
+        sql += " WHERE r.light = %s"
+        params.append(light)
+    return sql, params
+
+
+MONEY_COLUMNS = ("allocated", "disbursed", "spent", "expected_months", "issued", "unspent")
+
+
+class BondRows:
+    """`bond_rows`: the count and totals in one aggregate, the rows a page (a slice) at a time — a page is
+    one statement for its ids and money, sorted and cut in the database, and one for its bond projects."""
+
+    def __init__(self, projects: QuerySet, *, first: datetime.date, on: datetime.date, light: str | None):
+        self.db = projects.db
+        try:
+            self.sql, self.params = _money_sql(projects, first=first, on=on, light=light)
+        except EmptyResultSet:  # `none()`: a user without a scope
+            self.sql = None
+
+    def _fetch(self, sql: str, params: list) -> list[tuple]:
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    @cached_property
+    def totals(self) -> dict[str, object]:
+        if self.sql is None:
+            return {"count": 0, "unspent_projects": 0, "lights": dict.fromkeys(("red", "yellow", "green"), 0),
+                    **dict.fromkeys((*BOND_ROW_SUMS, "expected"), ZERO)}
+        sums = ", ".join(f"COALESCE(SUM(r.{key}), 0)" for key in BOND_ROW_SUMS)
+        lights = ", ".join(f"SUM(CASE WHEN r.light = '{value}' THEN 1 ELSE 0 END)" for value in ("red", "yellow", "green"))
+        # at least a cent: SQLite sums decimals as floats, so "equal" sums may differ in the 10th place
+        (row,) = self._fetch(
+            f"SELECT COUNT(*), {sums}, COALESCE(SUM(r.expected_months), 0),"
+            f" SUM(CASE WHEN r.unspent >= 0.01 THEN 1 ELSE 0 END), {lights} FROM ({self.sql}) r", self.params)
+        count, *money, expected, unspent_projects, red, yellow, green = row
+        cent = Decimal("0.01")
+        return {"count": count, **{key: Decimal(str(v)).quantize(cent) for key, v in zip(BOND_ROW_SUMS, money)},
+                "expected": (Decimal(str(expected)) / settings.BOND_SPENDING_MONTHS).quantize(cent),
+                "unspent_projects": unspent_projects or 0,
+                "lights": {"red": red or 0, "yellow": yellow or 0, "green": green or 0}}
+
+    def _rows(self, limit: int | None = None, offset: int = 0) -> list[BondProject]:
+        if self.sql is None:
+            return []
+        names = ("id", *MONEY_COLUMNS, "light")
+        sql = (f"SELECT {', '.join(f'r.{n}' for n in names)} FROM ({self.sql}) r"
+               " ORDER BY r.light_rank, r.allocated DESC, r.code")
+        params = list(self.params)
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        found = {row[0]: row for row in self._fetch(sql, params)}
+        objects = BondProject.objects.filter(pk__in=found).select_related("project", "project__district").in_bulk()
+        rows = []
+        for pk, *values in found.values():
+            row = objects[pk]
+            *money, row.light = values
+            for name, value in zip(MONEY_COLUMNS, money):
+                setattr(row, name, Decimal(str(value)).quantize(Decimal("0.01")))
+            rows.append(row)
+        return rows
+
+    def __getitem__(self, key: slice) -> list[BondProject]:
+        start = key.start or 0
+        return self._rows(None if key.stop is None else key.stop - start, start)
+
+    def __iter__(self):
+        yield from self._rows()  # when iterated: the xlsx export's rows are read only when it is asked for
+
+    def iterator(self):
+        return iter(self)
+
+
+def bond_rows_totals(rows: BondRows) -> dict[str, object]:
+    """The count, money totals (and expected spending, 以拨代支 projects and lights) of `bond_rows`, one
+    aggregate over the same rows."""
+    return rows.totals
 
 
 BOND_ROW_SUMS = ["requested_amount", "approved_amount", "issued", "allocated", "disbursed", "spent", "unspent"]
@@ -383,12 +480,18 @@ def for_project(project, *, user, on: datetime.date | None = None):
 
 
 def red_spending(*, user, on: datetime.date | None = None):
-    """Bond projects whose spending light is red on `on` (today): spending far behind the expected line.
+    """Bond projects whose spending light is red on `on` (today): spending far behind the expected line,
+    annotated by `with_money` (for those rows only).
 
-    Scope first, then the light: the user's bond projects are chosen by id in a subquery, so that the money
-    subqueries run for those rows only (joined to the district's projects instead, PostgreSQL evaluated the
-    light of every bond project of the city before the join: 572 ms for a clerk at 100,000 projects)."""
-    return with_money(scope_first(BondProject.objects.for_user(user)), on=on).filter(light=Light.RED.value)
+    The red ones are chosen by `_money_sql` over the user's bond projects (the money summed once per bond
+    project, the user's ids first): as a `with_money` filter on the light, the header's 待办 count took
+    150 ms for a clerk at 100,000 projects."""
+    on = on or today()
+    try:
+        sql, params = _money_sql(BondProject.objects.for_user(user), first=on, on=on, light=Light.RED.value)
+    except EmptyResultSet:  # `none()`: a user without a scope
+        return BondProject.objects.none()
+    return with_money(BondProject.objects.filter(pk__in=RawSQL(f"SELECT r.id FROM ({sql}) r", params)), on=on)
 
 
 def scope_first(scoped: QuerySet) -> QuerySet:

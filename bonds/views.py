@@ -44,12 +44,14 @@ def bond_overview(request):
     both = selectors.issued_in(years=[year, year - 1], user=user)
     this_year, last_year = both[year], both[year - 1]
     share = selectors.province_share(year=year, user=user, mine=this_year)
-    spending = selectors.spending_progress(year=year, user=user)
     stages = dict(BondStage.choices)
     stage = request.GET.get("stage") if request.GET.get("stage") in stages else None
     reached = request.GET.get("reached") if request.GET.get("reached") in stages else None
     light = request.GET.get("light") if request.GET.get("light") in ("red", "yellow", "green", "none") else None
-    rows = selectors.bond_rows(year=year, user=user, stage=stage, reached=reached, light=light)
+    year_rows = selectors.bond_rows(year=year, user=user)
+    spending = selectors.spending_progress(year=year, user=user, rows=year_rows)
+    rows = (selectors.bond_rows(year=year, user=user, stage=stage, reached=reached, light=light)
+            if stage or reached or light else year_rows)
     totals = selectors.bond_rows_totals(rows)
     page = paginate(request, rows, count=totals["count"])
 

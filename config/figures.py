@@ -11,8 +11,12 @@ from collections import defaultdict
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.conf import settings
+
 from bonds import selectors as bond_selectors
-from bonds.models import Allocation
+from bonds.lights import BOND_SPENDING_LIGHT
+from bonds.models import Allocation, Disbursement, Expenditure
+from config.dates import add_months
 from ledgers import selectors as ledger_selectors
 from ledgers.choices import EntryStatus, LedgerKind
 from ledgers.lights import LEDGER_ENTRY_LIGHT
@@ -92,11 +96,52 @@ def shown(*, year: int, user) -> dict[str, object]:
             "units": {name: {"total": v["total"], "closed": v["closed"]} for name, v in ledgers["by_unit"].items()},
         },
         "bonds": bond_selectors.issued_in(years=[year], user=user)[year],
+        "bond_spending": {k: v for k, v in bond_selectors.spending_progress(year=year, user=user).items()
+                          if k in SPENDING_FIGURES},
         "map": {str(pk): {k: g[k] for k in MAP_FIGURES} for pk, g in located.items() if g["n"]},
     })
 
 
 MAP_FIGURES = ("n", "investment", "red", "yellow", "green")  # the whole-city map's figures per district
+SPENDING_FIGURES = ("allocated_wan", "disbursed_wan", "spent_wan", "expected_wan", "unspent_projects", "lights")
+
+
+def _bond_spending(*, year: int, user) -> dict[str, object]:
+    """The bonds page's spending figures from the raw rows: the bond projects with money issued in the year,
+    each one's allocations, payments and spending by the as-of date, its expected spending (each allocation
+    × whole months since its issue, at most BOND_SPENDING_MONTHS, ÷ BOND_SPENDING_MONTHS) and its light."""
+    day, first = as_of(year), datetime.date(year, 1, 1)
+    months = settings.BOND_SPENDING_MONTHS
+    money: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    issued = set()
+    for pk, amount, on in Allocation.objects.for_user(user).values_list("bond_project_id", "amount",
+                                                                       "issue__issue_date"):
+        if on <= day:
+            elapsed = max([m for m in range(1, months + 1) if on <= add_months(day, -m)], default=0)
+            money[pk]["allocated"] += amount
+            money[pk]["expected_months"] += amount * elapsed
+        if first <= on <= day:
+            issued.add(pk)
+    for model, field, name in ((Disbursement, "paid_on", "disbursed"), (Expenditure, "spent_on", "spent")):
+        for pk, amount, on in model.objects.for_user(user).values_list("bond_project_id", "amount", field):
+            if on <= day:
+                money[pk][name] += amount
+    totals = {"allocated": Decimal(0), "disbursed": Decimal(0), "spent": Decimal(0), "expected_months": Decimal(0)}
+    lights = {"red": 0, "yellow": 0, "green": 0}
+    unspent = 0
+    for pk in issued:
+        row = money[pk]
+        for name in totals:
+            totals[name] += row[name]
+        unspent += int(row["disbursed"] - row["spent"] >= Decimal("0.01"))
+        light = BOND_SPENDING_LIGHT.value(SimpleNamespace(**{k: row[k] for k in ("allocated", "spent", "expected_months")}), day)
+        if light in lights:
+            lights[light] += 1
+    cent = Decimal("0.01")
+    return {"allocated_wan": totals["allocated"].quantize(cent), "disbursed_wan": totals["disbursed"].quantize(cent),
+            "spent_wan": totals["spent"].quantize(cent),
+            "expected_wan": (totals["expected_months"] / months).quantize(cent),
+            "unspent_projects": unspent, "lights": lights}
 
 
 def _built(p: dict, year: int) -> bool:
@@ -214,6 +259,7 @@ def recomputed(*, year: int, user) -> dict[str, object]:
         "ledgers": ledgers,
         "ledger_breakdowns": breakdowns,
         "bonds": {"projects": len(issued), "amount_wan": amount.quantize(Decimal("0.01"))},
+        "bond_spending": _bond_spending(year=year, user=user),
         "map": located,
     })
 

@@ -9,7 +9,18 @@ from __future__ import annotations
 from django.urls import reverse
 
 from bonds import selectors as bond_selectors
-from config.pages import Column, Link, Table, change, page_year, render_page, status_page, year_choices
+from config.pages import (
+    Column,
+    Link,
+    Table,
+    change,
+    page_year,
+    paginate,
+    query_with,
+    render_page,
+    status_page,
+    year_choices,
+)
 from ledgers import selectors as ledger_selectors
 from projects import selectors as project_selectors
 from projects.choices import LandUse, Tier
@@ -29,7 +40,10 @@ def overview(request):
     bonds_this, bonds_last = issued[year], issued[year - 1]
     share = bond_selectors.province_share(year=year, user=user, mine=bonds_this)
     funnel = bond_selectors.funnel(year=year, user=user)
-    giants = list(project_selectors.tier_projects(year=year, user=user, tier=Tier.Y100))
+    # The 100亿+ list a page at a time (~500 rows at provincial scale): its count is the tier table's.
+    giants = project_selectors.tier_projects(year=year, user=user, tier=Tier.Y100)
+    giants_count = tiers[str(Tier.Y100)]["count"]
+    giants_page = paginate(request, giants, count=giants_count, param="giants_page")
 
     projects_url, ledgers_url, bonds_url = reverse("projects:list"), reverse("ledgers:overview"), reverse("bonds:overview")
 
@@ -45,6 +59,9 @@ def overview(request):
     def bond_list(**filters):
         extra = "".join(f"&{k}={v}" for k, v in filters.items())
         return f"{bonds_url}?year={year}{extra}#table-spending"
+
+    def giant_row(p):
+        return [Link(p.name, p.get_absolute_url()), p.district.name, p.total_investment, p.get_stage_display()]
 
     links = {
         "tiers": {t: built(t) for t in tiers},
@@ -80,8 +97,8 @@ def overview(request):
             for r in funnel], note=f"{year}年度的专项债项目，按当前阶段计。"),
         Table("giants", "百亿元以上项目", [
             Column("项目名称", width=30), Column("属地"), Column("总投资（亿元）", "yi"), Column("阶段"),
-        ], [[Link(p.name, p.get_absolute_url()), p.district.name, p.total_investment, p.get_stage_display()]
-            for p in giants]),
+        ], [giant_row(p) for p in giants_page.object_list], export_rows=(giant_row(p) for p in giants.iterator()),
+            page=giants_page, total=giants_count, page_param="giants_page"),
         Table("growth", "固定资产投资累计增速", [Column("月份"), Column("累计同比增速（%）", "num")],
               [[f"1–{r['month']}月" if r["month"] > 1 else "1月", r["growth_pct"]] for r in series]),
     ]
@@ -100,7 +117,7 @@ def overview(request):
         "markLine": {"name": "阈值", "value": growth["threshold_pct"]},
     }
     context = {
-        "nav": "overview", "year": year, "years": year_choices(request, year), "as_of": project_selectors.as_of(year),
+        "nav": "overview", "year": year, "page_query": query_with(request, giants_page=None, format=None, table=None), "years": year_choices(request, year), "as_of": project_selectors.as_of(year),
         "tiers": tiers, "growth": growth, "registered": registered, "land": land, "links": links,
         "tier_5000w": tiers[str(Tier.W5000)], "tier_5000w_link": links["tiers"][str(Tier.W5000)],
         "bonds": {"this": bonds_this, "last": bonds_last,
