@@ -10,11 +10,11 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVE
 
 
 @pytest.mark.parametrize("role", ["clerk", "supervisor"])
-def test_the_overview_needs_thirteen_queries_and_four_more_after_a_write(request, login, city, role):
-    # 1 session, 2 the user with their profile (config.auth.Backend), 3 the user's groups, 4–12 the figure
+def test_the_overview_needs_twelve_queries_and_four_more_after_a_write(request, login, city, role):
+    # 1 session, 2 the user with their profile (config.auth.Backend), 3 the user's groups, 4–11 the figure
     # sections (the districts' tier cells with 入库, growth with its series, land, the ledger cells, bonds of both
-    # years, province, funnel, a page of the 100亿 projects — none when the tier table counts none, as for the
-    # clerk's district here —, the latest year), 13 the header's 待办 and unread counts
+    # years, province, funnel, a page of the 100亿 projects — not read when the tier table counts none, as in this city
+    # —, the latest year), 12 the header's 待办 and unread counts
     # (config.todo); the session is not written within a minute of the last save. The first load after a
     # write also computes the stale districts' tier and ledger cells and stores them: 2 more each.
     c = login(request.getfixturevalue(role))
@@ -25,9 +25,8 @@ def test_the_overview_needs_thirteen_queries_and_four_more_after_a_write(request
         return [q["sql"] for q in ctx.captured_queries if not q["sql"].upper().startswith(TRANSACTION_CONTROL)]
 
     first, again = count(), count()
-    giants = int(role == "supervisor")
-    assert len(first) == 16 + giants, "\n".join(first)
-    assert len(again) == 12 + giants, "\n".join(again)
+    assert len(first) == 16, "\n".join(first)
+    assert len(again) == 12, "\n".join(again)
 
 
 @pytest.mark.parametrize("url", ["/?year=2021", "/projects/?year=2021", "/ledgers/?year=2021", "/bonds/?year=2021"])
