@@ -241,7 +241,8 @@ def projects_replay(*, plans: list[tuple[Project, ReplayPlan]], by) -> dict[int,
         now = timezone.now()
         for project in changed:
             project.updated_at = now
-            project.version += 1
+            if phase != "register":  # as a transition's save does; 入库 saves its own fields only
+                project.version += 1
         bulk_update_with_history(changed, Project, REPLAYED_FIELDS)
         for signal, projects in stepped.items():
             _announce_many(signal, [project.pk for project in projects], by)
