@@ -254,8 +254,8 @@ def measure_initial_load(bench: Bench, ctx) -> None:
         rolled_back(initial)()
     bench.add(Result(f"Initial load (期初导入), {ctx.import_rows:,} projects", "supervisor", r, b,
                      f"{len(queries.captured_queries):,}", "≤ 4× a plain import of the same file", r <= 4 * b,
-                     note=f"{replayed.get('started', 0):,} of {ctx.import_rows:,} rows started, each replayed "
-                          "through the services (前期, 开工, 停缓建/竣工/取消, 入库)"))
+                     note=f"{replayed.get('started', 0):,} of {ctx.import_rows:,} rows started, replayed a step "
+                          "at a time for the whole file (前期, 开工, 停缓建/竣工/取消, 入库; services.projects_replay)"))
 
 
 def measure_export(bench: Bench, ctx) -> None:

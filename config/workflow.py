@@ -48,21 +48,6 @@ def reason_prefix(prefix: str):
         _reason_prefix.reset(token)
 
 
-_rows_held: contextvars.ContextVar[bool] = contextvars.ContextVar("rows_held", default=False)
-
-
-@contextlib.contextmanager
-def rows_held():
-    """Within, `run_transition` neither re-reads nor locks the row: the caller holds it, e.g. the initial load,
-    whose rows were written by its own, still open transaction (no one else can see them). Each transition
-    then runs on the object the previous one returned."""
-    token = _rows_held.set(True)
-    try:
-        yield
-    finally:
-        _rows_held.reset(token)
-
-
 def history_reason(reason: str) -> str:
     """`reason` with the current `reason_prefix`; services that save without a transition use it too."""
     prefix = _reason_prefix.get()
@@ -90,6 +75,29 @@ def require_perm(by, perm: str, label: str) -> None:
         raise PermissionDenied(f"您没有“{label}”的权限。")
 
 
+def apply_transition(obj: models.Model, name: str, *, by, reason: str = "", **kwargs: Any) -> None:
+    """Transition `name` on `obj` in memory, with every check `run_transition` makes except the scope's:
+    the source stage, the user's permission, the transition's own rules (its method) and the model's
+    validation; the history user and reason are set on `obj`. Nothing is saved: `run_transition` saves one
+    row, the initial load (projects.services.projects_replay) saves many at once."""
+    method = getattr(obj, name)
+    if not can_proceed(method, check_conditions=False):
+        raise TransitionRefused(
+            f"当前状态为“{state_label(obj, name)}”，不能执行“{transition_label(obj, name)}”。", code="not_allowed"
+        )
+    if not has_transition_perm(method, by):
+        if not can_proceed(method):
+            raise TransitionRefused(f"尚不满足“{transition_label(obj, name)}”的条件。", code="conditions")
+        raise PermissionDenied(f"您没有“{transition_label(obj, name)}”的权限。")
+    method(**kwargs)
+    obj._history_user = history_user(by)
+    obj._change_reason = history_reason(reason or transition_label(obj, name))
+    # Foreign keys are not checked again: a transition does not change them and the database's constraints
+    # hold them (checking cost a query per key and transition, most of an initial load's time).
+    keys = [f.name for f in obj._meta.concrete_fields if f.many_to_one]
+    obj.full_clean(exclude=keys, validate_unique=False, validate_constraints=False)
+
+
 def run_transition(
     obj: models.Model, name: str, *, by, reason: str = "", lock: bool = True, **kwargs: Any
 ) -> models.Model:
@@ -99,24 +107,9 @@ def run_transition(
     both pass the source-state check (on SQLite the IMMEDIATE transaction serialises writers instead).
     """
     with transaction.atomic():
-        if lock and obj.pk is not None and not _rows_held.get():
+        if lock and obj.pk is not None:
             obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
         ensure_can_change(by, obj)
-        method = getattr(obj, name)
-        if not can_proceed(method, check_conditions=False):
-            raise TransitionRefused(
-                f"当前状态为“{state_label(obj, name)}”，不能执行“{transition_label(obj, name)}”。", code="not_allowed"
-            )
-        if not has_transition_perm(method, by):
-            if not can_proceed(method):
-                raise TransitionRefused(f"尚不满足“{transition_label(obj, name)}”的条件。", code="conditions")
-            raise PermissionDenied(f"您没有“{transition_label(obj, name)}”的权限。")
-        method(**kwargs)
-        obj._history_user = history_user(by)
-        obj._change_reason = history_reason(reason or transition_label(obj, name))
-        # Foreign keys are not checked again: a transition does not change them and the database's constraints
-        # hold them (checking cost a query per key and transition, most of an initial load's time).
-        keys = [f.name for f in obj._meta.concrete_fields if f.many_to_one]
-        obj.full_clean(exclude=keys, validate_unique=False, validate_constraints=False)
+        apply_transition(obj, name, by=by, reason=reason, **kwargs)
         obj.save()
     return obj

@@ -19,7 +19,7 @@ from config.excel.columns import column
 from config.excel.resources import ExcelResource
 from config.excel.tables import register
 from config.scoping import is_supervisor, scope_of
-from config.workflow import reason_prefix, rows_held
+from config.workflow import reason_prefix
 
 from . import periods, quality, services
 from .choices import Stage
@@ -112,9 +112,10 @@ class InitialProjectResource(ProjectResource):
     """期初导入: a city's existing register, with stages and dates, replayed through the services.
 
     The rows are written as in a plain import (bulk, with history "期初导入"); then, in the same transaction,
-    each row's stage is replayed in file order: 前期 (for 前期 rows), 开工, then 停缓建 / 竣工 / 取消, then 入库, each through
-    `projects.services` (so `run_transition`'s permission, guards and history hold, and every refusal is
-    the services' own). A refusal is that row's problem, named by column and value, and nothing is saved.
+    each row's stage is replayed: 前期 (for 前期 rows), 开工, then 停缓建 / 竣工 / 取消, then 入库, a step at a time for
+    the whole file through `services.projects_replay` (the transitions' permissions, guards and history, and
+    every refusal the services' own). A refusal is that row's problem, named by column and value, and
+    nothing is saved.
     The services' announcements are held and sent once for the whole file, so the ledgers sync once.
     Only supervisors load a register; only projects still in 谋划储备 are replayed.
     """
@@ -214,42 +215,35 @@ class InitialProjectResource(ProjectResource):
         super().after_import(dataset, result, **kwargs)
 
     def replay(self, result) -> None:
-        """Each row's stage through the services, in file order; a refusal becomes that row's problem."""
-        by = self.user
+        """The rows' stages through `services.projects_replay`, a step at a time for the whole file; a refusal
+        becomes that row's problem."""
         codes = [instance.code for _n, _r, instance in self.plans]
         saved = {}
         for start in range(0, len(codes), 1000):
-            saved.update((p.code, p) for p in Project.objects.filter(code__in=codes[start:start + 1000]))
-        with reason_prefix(INITIAL_LOAD), rows_held(), services.announcements_held() as held:
-            for number, row, instance in self.plans:
-                project = saved[instance.code]
-                try:
-                    self.replay_one(project, instance._initial, by)
-                except ValidationError as exc:
-                    result.append_invalid_row(number, row, self._on_columns(exc))
-                except PermissionDenied as exc:
-                    result.append_invalid_row(number, row, ValidationError({NON_FIELD_ERRORS: [str(exc)]}))
+            chunk = codes[start:start + 1000]
+            saved.update((p.code, p) for p in Project.objects.select_related("district").filter(code__in=chunk))
+        plans = [(saved[instance.code], self.replay_plan(instance._initial)) for _n, _r, instance in self.plans]
+        with reason_prefix(INITIAL_LOAD), services.announcements_held() as held:
+            try:
+                refused = services.projects_replay(plans=plans, by=self.user)
+            except PermissionDenied as exc:
+                refused = dict.fromkeys(range(len(plans)), exc)
+        for index, exc in sorted(refused.items()):
+            number, row, _instance = self.plans[index]
+            if isinstance(exc, PermissionDenied):
+                result.append_invalid_row(number, row, ValidationError({NON_FIELD_ERRORS: [str(exc)]}))
+            else:
+                result.append_invalid_row(number, row, self._on_columns(exc))
         self.announced_ids.update(held)
 
     @staticmethod
-    def replay_one(project: Project, parsed: dict, by) -> None:
-        stage = parsed.get("stage") or Stage.RESERVE
-        start = parsed.get("actual_start")
-        # 前期 only for the projects the register says are in it: 开工 starts from 谋划储备 as well, and a replayed
-        # step costs an update and a history row (10,000 projects must load in at most 4× a plain import).
-        if stage == Stage.PREPARING:
-            project = services.project_prepare(project=project, by=by)
-        if start is not None:
-            project = services.project_start(project=project, on=start, by=by)
-        if stage == Stage.SUSPENDED:
-            project = services.project_suspend(project=project, reason=parsed["suspend_reason"], by=by)
-        elif stage == Stage.COMPLETED:
-            project = services.project_complete(project=project, on=parsed["actual_completion"], by=by)
-        elif stage == Stage.CANCELLED:
-            project = services.project_cancel(project=project, reason=parsed["cancel_reason"], by=by)
-        if parsed.get("registered_on"):
-            services.project_register(project=project, on=parsed["registered_on"], stats_code=parsed["stats_code"],
-                                      by=by)
+    def replay_plan(parsed: dict) -> services.ReplayPlan:
+        return services.ReplayPlan(
+            stage=parsed.get("stage") or Stage.RESERVE, actual_start=parsed.get("actual_start"),
+            actual_completion=parsed.get("actual_completion"), registered_on=parsed.get("registered_on"),
+            stats_code=parsed.get("stats_code") or "", suspend_reason=parsed.get("suspend_reason") or "",
+            cancel_reason=parsed.get("cancel_reason") or "",
+        )
 
     @staticmethod
     def _on_columns(exc: ValidationError) -> ValidationError:

@@ -15,13 +15,16 @@ from typing import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+
+from config.bulk import bulk_update_with_history
 
 from config.dates import today
 from config.scoping import ensure_can_change, history_user
-from config.workflow import TransitionRefused, history_reason, require_perm, run_transition
+from config.workflow import TransitionRefused, apply_transition, history_reason, require_perm, run_transition
 
 from . import periods
-from .choices import ReportStatus
+from .choices import ReportStatus, Stage
 from .models import MonthlyReport, PeriodReopening, Project, ReportPeriod
 from .signals import monthly_report_reviewed, project_facts_changed, project_registered, project_started
 
@@ -41,12 +44,38 @@ def announcements_held():
 
 
 def _announce(signal, project: Project, by) -> None:
+    _announce_many(signal, [project.pk], by)
+
+
+def _announce_many(signal, ids: list[int], by) -> None:
     held = _held.get()
     if held is not None:
-        held.add(project.pk)
+        held.update(ids)
         return
-    ids = [project.pk]
-    transaction.on_commit(lambda: signal.send(sender=Project, project_ids=ids, by=by))
+    if ids:
+        transaction.on_commit(lambda: signal.send(sender=Project, project_ids=ids, by=by))
+
+
+def _start_reason(on: datetime.date) -> str:
+    return f"开工（{on}）"
+
+
+def _complete_reason(on: datetime.date) -> str:
+    return f"竣工（{on}）"
+
+
+def _suspend_reason(reason: str) -> str:
+    """停缓建's history reason; refused without a reason."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "停缓建须填写原因。"})
+    return f"停缓建：{reason.strip()}"
+
+
+def _cancel_reason(reason: str) -> str:
+    """取消's history reason; refused without a reason."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "取消项目须填写原因。"})
+    return f"取消：{reason.strip()}"
 
 
 def project_prepare(*, project: Project, by) -> Project:
@@ -58,16 +87,14 @@ def project_prepare(*, project: Project, by) -> Project:
 
 def project_start(*, project: Project, on: datetime.date, by) -> Project:
     """开工 on date `on` (not in the future). Announces `project_started`."""
-    project = run_transition(project, "start", by=by, on=on, reason=f"开工（{on}）")
+    project = run_transition(project, "start", by=by, on=on, reason=_start_reason(on))
     _announce(project_started, project, by)
     return project
 
 
 def project_suspend(*, project: Project, reason: str, by) -> Project:
     """在建 → 停缓建, with the reason in the history."""
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "停缓建须填写原因。"})
-    project = run_transition(project, "suspend", by=by, reason=f"停缓建：{reason.strip()}")
+    project = run_transition(project, "suspend", by=by, reason=_suspend_reason(reason))
     _announce(project_facts_changed, project, by)
     return project
 
@@ -81,16 +108,14 @@ def project_resume(*, project: Project, by) -> Project:
 
 def project_complete(*, project: Project, on: datetime.date, by) -> Project:
     """竣工 on date `on`, not before the start and not in the future."""
-    project = run_transition(project, "complete", by=by, on=on, reason=f"竣工（{on}）")
+    project = run_transition(project, "complete", by=by, on=on, reason=_complete_reason(on))
     _announce(project_facts_changed, project, by)
     return project
 
 
 def project_cancel(*, project: Project, reason: str, by) -> Project:
     """Any open stage → 取消, with the reason in the history."""
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "取消项目须填写原因。"})
-    project = run_transition(project, "cancel", by=by, reason=f"取消：{reason.strip()}")
+    project = run_transition(project, "cancel", by=by, reason=_cancel_reason(reason))
     _announce(project_facts_changed, project, by)
     return project
 
@@ -101,32 +126,127 @@ def project_register(*, project: Project, on: datetime.date, stats_code: str, by
     Registration is an event, not a stage: a project in 在建, 停缓建 or 竣工 can be registered once.
     """
     require_perm(by, "projects.register_project", "入库")
-    stats_code = (stats_code or "").strip()
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         ensure_can_change(by, project)
-        if project.actual_start is None:
-            raise TransitionRefused("项目尚未开工，不能入库。", code="not_started")
-        if project.registered_on is not None:
-            raise TransitionRefused(f"项目已于{project.registered_on}入库。", code="already_registered")
-        errors = {}
-        if on is None:
-            errors["registered_on"] = "入库须填写入库日期。"
-        elif on > today():
-            errors["registered_on"] = "入库日期不能晚于今天。"
-        elif on < project.actual_start:
-            errors["registered_on"] = f"入库日期不能早于实际开工日期（{project.actual_start}）。"
-        if not stats_code:
-            errors["stats_code"] = "入库须填写统计编码。"
-        if errors:
-            raise ValidationError(errors)
-        project.registered_on = on
-        project.stats_code = stats_code
-        project._history_user = history_user(by)
-        project._change_reason = history_reason(f"入库（{on}，统计编码 {stats_code}）")
+        _apply_registration(project, on=on, stats_code=stats_code, by=by)
         project.save(update_fields=["registered_on", "stats_code", "updated_at"])
     _announce(project_registered, project, by)
     return project
+
+
+def _apply_registration(project: Project, *, on: datetime.date, stats_code: str, by) -> None:
+    """入库's rules, applied to `project` in memory with its history user and reason; nothing is saved."""
+    stats_code = (stats_code or "").strip()
+    if project.actual_start is None:
+        raise TransitionRefused("项目尚未开工，不能入库。", code="not_started")
+    if project.registered_on is not None:
+        raise TransitionRefused(f"项目已于{project.registered_on}入库。", code="already_registered")
+    errors = {}
+    if on is None:
+        errors["registered_on"] = "入库须填写入库日期。"
+    elif on > today():
+        errors["registered_on"] = "入库日期不能晚于今天。"
+    elif on < project.actual_start:
+        errors["registered_on"] = f"入库日期不能早于实际开工日期（{project.actual_start}）。"
+    if not stats_code:
+        errors["stats_code"] = "入库须填写统计编码。"
+    if errors:
+        raise ValidationError(errors)
+    project.registered_on = on
+    project.stats_code = stats_code
+    project._history_user = history_user(by)
+    project._change_reason = history_reason(f"入库（{on}，统计编码 {stats_code}）")
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """One row of a city's register as the initial load (期初导入) replays it on a project in 谋划储备."""
+
+    stage: str
+    actual_start: datetime.date | None = None
+    actual_completion: datetime.date | None = None
+    registered_on: datetime.date | None = None
+    stats_code: str = ""
+    suspend_reason: str = ""
+    cancel_reason: str = ""
+
+
+def _replay_step(phase: str, project: Project, plan: ReplayPlan, by):
+    """`plan`'s step of `phase` applied to `project` in memory with the services' own rules; returns the
+    signal to announce, or None when the plan has no such step."""
+    if phase == "prepare":
+        # 前期 only for the projects the register says are in it: 开工 starts from 谋划储备 as well.
+        if plan.stage != Stage.PREPARING:
+            return None
+        apply_transition(project, "prepare", by=by)
+        return project_facts_changed
+    if phase == "start":
+        if plan.actual_start is None:
+            return None
+        apply_transition(project, "start", by=by, on=plan.actual_start, reason=_start_reason(plan.actual_start))
+        return project_started
+    if phase == "close":
+        if plan.stage == Stage.SUSPENDED:
+            apply_transition(project, "suspend", by=by, reason=_suspend_reason(plan.suspend_reason))
+        elif plan.stage == Stage.COMPLETED:
+            apply_transition(project, "complete", by=by, on=plan.actual_completion,
+                             reason=_complete_reason(plan.actual_completion))
+        elif plan.stage == Stage.CANCELLED:
+            apply_transition(project, "cancel", by=by, reason=_cancel_reason(plan.cancel_reason))
+        else:
+            return None
+        return project_facts_changed
+    if not plan.registered_on:
+        return None
+    require_perm(by, "projects.register_project", "入库")
+    _apply_registration(project, on=plan.registered_on, stats_code=plan.stats_code, by=by)
+    return project_registered
+
+
+#: the initial load's steps, in the order each project takes them (at most one of each)
+REPLAY_PHASES = ("prepare", "start", "close", "register")  # close: 停缓建, 竣工 or 取消
+REPLAYED_FIELDS = ["stage", "actual_start", "actual_completion", "registered_on", "stats_code", "updated_at",
+                   "version"]
+
+
+def projects_replay(*, plans: list[tuple[Project, ReplayPlan]], by) -> dict[int, Exception]:
+    """期初导入: each project's register row replayed in order (前期, 开工, 停缓建/竣工/取消, 入库), all rows a step
+    at a time; returns the refusals by index into `plans` (a refused row takes no further step).
+
+    Each step is checked for every row with the rules `project_prepare` … `project_register` use
+    (`apply_transition`, `_apply_registration`), then saved with one UPDATE per 500 rows and a history row
+    per project and step (`config.bulk`), so the load costs the same queries for 30 rows as for 3 (a row at a
+    time through the services cost 5.3× a plain import at 2,000 rows). The projects must be held by the
+    caller's transaction (the import that wrote them), which rolls back on any refusal; the step's row
+    triggers (projects.figure_cells) fire on the UPDATE as on a save. Announces once per step.
+    """
+    refused: dict[int, Exception] = {}
+    if not plans:
+        return refused
+    ensure_can_change(by, Project.objects.filter(pk__in=[project.pk for project, _plan in plans]))
+    for phase in REPLAY_PHASES:
+        stepped: dict = {}
+        for index, (project, plan) in enumerate(plans):
+            if index in refused:
+                continue
+            try:
+                signal = _replay_step(phase, project, plan, by)
+            except (ValidationError, PermissionDenied) as exc:
+                refused[index] = exc
+                continue
+            if signal is not None:
+                stepped.setdefault(signal, []).append(project)
+        changed = [project for projects in stepped.values() for project in projects]
+        now = timezone.now()
+        for project in changed:
+            project.updated_at = now
+            if phase != "register":  # as a transition's save does; 入库 saves its own fields only
+                project.version += 1
+        bulk_update_with_history(changed, Project, REPLAYED_FIELDS)
+        for signal, projects in stepped.items():
+            _announce_many(signal, [project.pk for project in projects], by)
+    return refused
 
 
 def monthly_report_submit(*, report: MonthlyReport, by, late_reason: str = "") -> MonthlyReport:

@@ -72,6 +72,8 @@ CASES = {
     "project_resume": lambda w: {"project": hidden_project(w, started=True)},
     "project_complete": lambda w: {"project": hidden_project(w, started=True), "on": D(2021, 6, 1)},
     "project_cancel": lambda w: {"project": hidden_project(w, started=False), "reason": "篡改"},
+    "projects_replay": lambda w: {"plans": [(hidden_project(w, started=False),
+                                             project_services.ReplayPlan(stage="preparing"))]},
     "project_register": lambda w: {"project": hidden_project(w, started=True), "on": D(2021, 6, 1),
                                    "stats_code": "X1"},
     "monthly_report_submit": lambda w: {"report": hidden(w, MonthlyReport)},
