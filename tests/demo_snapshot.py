@@ -123,16 +123,18 @@ def _capture(baseline: _Baseline) -> Snapshot | None:
     version = tables.pop(VERSION_TABLE, None)
     if version is not None:  # last: see the module's docstring
         tables[VERSION_TABLE] = version
-    to_natural, dependents = {}, set()
+    to_natural, points_at = {}, {}
     for table, model in _models_by_table().items():
         for field in model._meta.concrete_fields:
             if not (field.many_to_one or field.one_to_one):
                 continue
-            target = field.related_model._meta.db_table
+            points_at.setdefault(table, set()).add(field.related_model._meta.db_table)
             if table in tables and field.related_model in NATURAL:
                 to_natural[(table, field.column)] = (field.related_model, _natural(field.related_model))
-            elif table not in tables and target in tables:
-                dependents.add(table)
+    dependents, grown = set(), True
+    while grown:  # and the tables pointing at those
+        more = {t for t, targets in points_at.items() if targets & (set(tables) | dependents)} - set(tables)
+        grown, dependents = bool(more - dependents), dependents | more
     if any(baseline.counts.get(t) for t in dependents):
         return None  # rows pointing at the demo's tables before the demo: not the suite's starting point
     before = {t: baseline.rows[t] for t in tables if t in baseline.rows}

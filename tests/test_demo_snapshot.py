@@ -68,6 +68,7 @@ def test_a_restored_demo_after_a_flush_keeps_its_accounts_groups(run, client):
     demo_snapshot.load_demo()
     clerk = User.objects.get(username="clerk_chaoyang")
     assert [g.name for g in clerk.groups.all()] == ["区县填报员"]
-    assert client.login(username="clerk_chaoyang", password=settings.DEMO_PASSWORD)
+    assert clerk.check_password(settings.DEMO_PASSWORD)
+    client.force_login(clerk)
     page = client.get("/projects/?year=2021").content.decode()
     assert "朝阳区" in page and "南关区" not in page
