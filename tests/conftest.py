@@ -8,14 +8,12 @@ Log a visitor in with `login(user)`, which returns a Django test client.
 from __future__ import annotations
 
 import datetime
-import io
 import itertools
 import os
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
@@ -173,9 +171,11 @@ def project_factory(db):
 
 @pytest.fixture(scope="module")
 def demo_module(django_db_setup, django_db_blocker):
-    """The demo city, loaded once for the module that asks for it and rolled back after it (~1 min)."""
+    """The demo city (tests/demo_snapshot.py), loaded once for the module that asks for it and rolled back after it."""
+    from tests.demo_snapshot import load_demo
+
     with django_db_blocker.unblock():
         with transaction.atomic():
-            call_command("load_demo", stdout=io.StringIO())
+            load_demo()
             yield
             transaction.set_rollback(True)

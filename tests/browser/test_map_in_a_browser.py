@@ -3,14 +3,13 @@ project, a district opens its project list, and a project's page shows its point
 
 from __future__ import annotations
 
-import io
 import math
 
 import pytest
-from django.core.management import call_command
 
 from config import geo
 from projects.models import Project
+from tests.demo_snapshot import load_demo
 
 from .conftest import log_in, screenshot
 
@@ -39,7 +38,7 @@ def nearest(px, points) -> float:
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_the_map_draws_every_district_and_opens_a_project_and_a_districts_list(open_browser, width):
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo()  # tests/demo_snapshot.py
     page = open_browser()
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, "supervisor", "demo-2021")
@@ -87,7 +86,7 @@ def test_the_map_draws_every_district_and_opens_a_project_and_a_districts_list(o
 
 
 def test_a_clerk_sees_the_own_district_coloured_and_others_blank(open_browser):
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo()  # tests/demo_snapshot.py
     page = open_browser()
     log_in(page, "clerk_chaoyang", "demo-2021")
     page.goto("/map/?year=2021")

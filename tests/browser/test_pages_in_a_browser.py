@@ -9,10 +9,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from config.dates import today
 from projects.models import Project
+from tests.demo_snapshot import load_demo
 
 from .conftest import log_in, screenshot
 
@@ -87,7 +87,7 @@ def test_a_clerk_adds_a_project_starts_it_and_its_not_started_entry_leaves_the_l
 
 @pytest.fixture
 def demo():
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo()  # tests/demo_snapshot.py
     return {"password": "demo-2021"}
 
 

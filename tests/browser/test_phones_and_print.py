@@ -7,14 +7,13 @@
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 
 import pytest
-from django.core.management import call_command
 
 from config.dates import today
+from tests.demo_snapshot import load_demo
 
 from .conftest import log_in, screenshot
 
@@ -25,7 +24,7 @@ PRINTABLE_PX = (210 - 20) * 96 / 25.4  # A4 width less the 10 mm side margins of
 
 @pytest.fixture
 def demo():
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo()  # tests/demo_snapshot.py
 
 
 def pages_of(page) -> list[str]:

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from bonds.models import Allocation
 from config.pages import money, yi
 from projects.models import MonthlyReport, Project
+from tests.demo_snapshot import load_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +217,7 @@ def test_the_admin_change_form_links_to_the_project_page(login, city, supervisor
 
 
 def test_the_demo_2021_overview_shows_the_seed_figures(login):
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo()  # tests/demo_snapshot.py
     from django.contrib.auth.models import User
 
     c = login(User.objects.get(username="supervisor"))

@@ -317,8 +317,9 @@ def test_the_map_pages_load_nothing_from_another_host(login, supervisor, clerk, 
 
 def test_the_demo_places_every_project_inside_its_boundary_and_the_named_ones_where_they_are():
     from projects import demo
+    from tests.demo_snapshot import load_demo
 
-    demo.load()
+    load_demo()  # the whole demo (tests/demo_snapshot.py): nothing after the projects moves them
     assert not Project.objects.filter(longitude__isnull=True).exists()
     assert not Project.objects.filter(latitude__isnull=True).exists()
     for project in Project.objects.select_related("district__host").iterator():
