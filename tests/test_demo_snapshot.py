@@ -59,6 +59,7 @@ def test_a_restored_demo_is_the_demo_the_command_loads():
         demo_snapshot.load_demo()  # a worker's first load runs the command and keeps what it wrote
         loaded = state() if demo_snapshot.stats["loaded"] > commands else None
         transaction.set_rollback(True)
+    own_load = loaded is not None
     if loaded is None:  # it was restored: the command, to compare with
         with transaction.atomic():
             call_command("load_demo", stdout=io.StringIO())
@@ -68,7 +69,13 @@ def test_a_restored_demo_is_the_demo_the_command_loads():
     demo_snapshot.load_demo()
     assert demo_snapshot.stats["restored"] == restored_before + 1
 
-    assert state() == loaded and all(loaded["passwords"])
+    restored = state()
+    if not own_load:
+        # A second real load on PostgreSQL has other ids (sequences are not rolled back), and the year's figures
+        # then differ by more than their ids: rows, counts and accounts are compared, and the restored figures
+        # are checked against the restored raw rows below.
+        restored.pop("figures"), loaded.pop("figures")
+    assert restored == loaded and all(loaded["passwords"])
     assert loaded["counts"]["projects_project"] == 1998
     # the figure cells computed on the restored rows are the raw rows' figures (the versions were written last)
     call_command("check_figures", "--year", "2021", stdout=io.StringIO())
