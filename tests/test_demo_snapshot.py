@@ -71,9 +71,9 @@ def test_a_restored_demo_is_the_demo_the_command_loads():
 
     restored = state()
     if not own_load:
-        # A second real load on PostgreSQL has other ids (sequences are not rolled back), and the year's figures
-        # then differ by more than their ids: rows, counts and accounts are compared, and the restored figures
-        # are checked against the restored raw rows below.
+        # A second real load on PostgreSQL has other ids (sequences are not rolled back); in a full run its
+        # year's figures also differed, for a reason not yet found (issue left open in the session note). The
+        # rows, counts and accounts are compared, and check_figures checks the restored figures below.
         restored.pop("figures"), loaded.pop("figures")
     assert restored == loaded and all(loaded["passwords"])
     assert loaded["counts"]["projects_project"] == 1998
