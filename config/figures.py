@@ -284,10 +284,9 @@ def _ranking_counts(projects: list[dict], progress: dict[str, dict[str, dict]], 
             add(p["district_id"], p["responsible_unit_id"], "started")
             if p["registered_on"] is not None and p["registered_on"] <= day:
                 add(p["district_id"], p["responsible_unit_id"], "registered")
-    for project_id, late in MonthlyReport.objects.filter(year=year).values_list("project_id", "submitted_late"):
-        if late:
-            p = projects_by_id[project_id]
-            add(p["district_id"], p["responsible_unit_id"], "late")
+    for project_id in MonthlyReport.objects.filter(year=year, submitted_late=True).values_list("project_id", flat=True):
+        p = projects_by_id[project_id]
+        add(p["district_id"], p["responsible_unit_id"], "late")
     return rows
 
 
