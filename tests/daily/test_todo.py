@@ -277,3 +277,33 @@ def test_the_badge_counts_exactly_the_rows_of_the_list(request, login, who, cler
     assert sum(1 for n in listed.values() if n) >= 4, listed  # the comparison is not between zeros
     page = login(user).get("/todo/").content.decode()
     assert f'<b class="count" id="todo-count">{summary.total}</b>' in page
+
+
+
+def test_the_header_counts_are_one_query_and_live_though_their_statement_is_kept_compiled(
+    clerk, nanguan, building, report
+):
+    """`counts` keeps its compiled statement per user, scope and day: the data behind it is read every time, and
+    a clerk moved to another district gets that district's counts at once."""
+    todo.role_of(clerk)  # the user's groups, read once per user object (as every request does)
+    with CaptureQueriesContext(connection) as first:
+        assert count_of(clerk, "report_owed") == 0
+    assert len(first) == 1  # building the statement reads nothing: it depends on the user and the day only
+    project = building()
+    with CaptureQueriesContext(connection) as again:
+        assert count_of(clerk, "report_owed") == 1
+    assert len(again) == 1 and again[0]["sql"] == first[0]["sql"]
+    project_services.monthly_report_submit(report=report(project), by=clerk, late_reason=LATE)
+    assert count_of(clerk, "report_owed") == 0
+    building(nanguan)
+    clerk.profile.district = nanguan
+    clerk.profile.save()
+    moved = type(clerk).objects.get(pk=clerk.pk)  # a new request reads the user again
+    assert count_of(moved, "report_owed") == 1
+
+
+def test_a_changed_setting_is_read_by_the_next_counts(settings, clerk, building):
+    _entry(building(), opened_days_ago=40)
+    assert count_of(clerk, "entry_stale") == 1
+    settings.TODO_STALE_DAYS = 60
+    assert count_of(clerk, "entry_stale") == 0
