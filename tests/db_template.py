@@ -72,7 +72,7 @@ def clone_test_db(creation, *, run: str, rebuild: bool, verbosity: int = 1, **kw
     connection = creation.connection
     original = {"NAME": connection.settings_dict["NAME"], "TEST": dict(connection.settings_dict["TEST"])}
     test_name = creation._get_test_db_name()
-    template = template_name(connection)
+    template = creation.template = template_name(connection)  # (tests/test_db_template.py reads it)
     with locked(template) as lock:
         if not exists(connection, template) or (rebuild and lock.read() != run):
             build(creation, template, original, verbosity)

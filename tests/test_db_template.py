@@ -8,7 +8,7 @@ from django.db import connection
 
 from config.roles import Role
 from projects.figure_cells import TOUCHED
-from tests.db_template import fingerprint, locked, template_name
+from tests.db_template import fingerprint, locked
 
 TRIGGERS = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
@@ -36,7 +36,7 @@ def read_template(template: str) -> tuple[set, set]:
 
 @pytest.mark.django_db
 def test_the_template_holds_what_migrate_made_and_the_clone_all_of_it():
-    triggers, groups = read_template(template_name(connection))
+    triggers, groups = read_template(connection.creation.template)
     assert all(any(name.startswith(f"kp_touch_{table}") for name in triggers) for table, _ in TOUCHED)
     assert set(Role.values) <= groups
     with connection.cursor() as cursor:
