@@ -25,7 +25,8 @@ demo: migrate
 	$(PY) manage.py runserver $(ADDR)
 
 # The suite in parallel: pytest-xdist with one worker per core, each worker on its own test database
-# (pytest-django names them test_<db>_gw0, _gw1…). In one process: make test TEST_WORKERS=0.
+# (pytest-django names them test_<db>_gw0, _gw1…), each cloned from a template migrated once a run
+# (tests/db_template.py). In one process: make test TEST_WORKERS=0.
 # Work stealing: pytest-django runs the transactional tests (live server, browsers; 20–70 s each) last, and
 # with xdist's fixed chunks one worker could be left with several of them while the other sat idle.
 TEST_WORKERS ?= auto

@@ -76,6 +76,43 @@ def pytest_make_collect_report(collector):
     _fail_a_skip_in_ci(outcome.get_result())
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_use_migrations,
+                    django_db_keepdb, django_db_createdb, django_db_modify_db_settings):
+    """pytest-django's, but each worker's database is cloned from a template migrated once a run
+    (tests/db_template.py): migrating cost every worker 60 to 100 s of CPU. Without migrations
+    (--nomigrations) there is nothing to share, and pytest-django's way is kept."""
+    from functools import partial
+    from uuid import uuid4
+
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    from tests.db_template import clone_test_db
+
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    run = getattr(request.config, "workerinput", {}).get("testrunuid") or uuid4().hex
+    verbosity = request.config.option.verbose
+    cloned = [connections[alias].creation for alias in aliases if django_db_use_migrations]
+    if not django_db_use_migrations:
+        _disable_migrations()
+    for creation in cloned:
+        creation.create_test_db = partial(clone_test_db, creation, run=run, rebuild=django_db_createdb)
+    try:
+        with django_db_blocker.unblock():
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
+                                     serialized_aliases=serialized_aliases,
+                                     keepdb=django_db_keepdb and not django_db_createdb)
+    finally:
+        for creation in cloned:
+            del creation.create_test_db
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
+
+
 @pytest.fixture
 def chaoyang(db) -> District:
     return District.objects.create(name="朝阳区", short_name="朝阳", kind=DistrictKind.URBAN, sort_order=1)
