@@ -27,11 +27,9 @@ demo: migrate
 # The suite in parallel: pytest-xdist with one worker per core, each worker on its own test database
 # (pytest-django names them test_<db>_gw0, _gw1…), each cloned from a template migrated once a run
 # (tests/db_template.py). In one process: make test TEST_WORKERS=0.
-# Work stealing: pytest-django runs the transactional tests (live server, browsers; 20–70 s each) last, and
-# with xdist's fixed chunks one worker could be left with several of them while the other sat idle.
 TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks at provincial scale (bench/README.md): 100,000 projects on SQLite, and on PostgreSQL when
 # DATABASE_URL is set; fails when a target is missed. Smaller: make bench BENCH_ARGS="--projects 1000"; CI's
