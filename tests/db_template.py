@@ -3,7 +3,8 @@
 pytest-django's `django_db_setup` migrates every worker's test database itself: 66 to 100 s of CPU a worker here
 (almost all of it Django rendering the migrations' states), paid again by every worker of both CI suites on its
 2 cores. Measured, tests/test_lights.py and tests/daily/test_todo.py with -n 2, no template yet (as in CI):
-SQLite 292 s wall / 200 s CPU before, 136 s / 129 s after; PostgreSQL 344 s / 203 s before, 100 s / 120 s after. Instead the first worker to take a file lock migrates a template database, the others wait for it,
+SQLite 292 s wall / 200 s CPU before, 136 s / 129 s after; PostgreSQL 344 s / 203 s before, 100 s / 120 s after.
+Instead the first worker to take a file lock migrates a template database, the others wait for it,
 and each one clones it (a fraction of a second): SQLite copies the template file into the worker's in-memory
 database with sqlite3's backup (pages, so triggers and all), PostgreSQL runs CREATE DATABASE … TEMPLATE.
 
