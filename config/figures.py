@@ -16,7 +16,8 @@ from django.conf import settings
 from bonds import selectors as bond_selectors
 from bonds.lights import BOND_SPENDING_LIGHT
 from bonds.models import Allocation, Disbursement, Expenditure
-from config.dates import add_months
+from config import todo
+from config.dates import add_months, today
 from ledgers import selectors as ledger_selectors
 from ledgers.choices import EntryStatus, LedgerKind
 from ledgers.lights import LEDGER_ENTRY_LIGHT
@@ -80,6 +81,7 @@ def shown(*, year: int, user) -> dict[str, object]:
                     for kind, groups in ranked.items()}
     return plain({
         **({"rankings": rankings} if rankings else {}),
+        **({"todo": todo.district_counts(user)} if scope_of(user).is_district_clerk else {}),
         "projects_page": {
             "districts": {str(g["key"]): {k: g[k] for k in CHECKED} for g in by_district},
             "industries": {str(g["key"]): {k: g[k] for k in CHECKED} for g in by_industry},
@@ -252,6 +254,9 @@ def recomputed(*, year: int, user) -> dict[str, object]:
         rankings = _ranking_counts(projects, {"district": groups["districts"], "unit": by_unit}, year=year)
     return plain({
         **({"rankings": rankings} if rankings else {}),
+        # a district clerk's 待办 counts (today's, kept in the district's cell): each kind's listed rows, one by one
+        **({"todo": {k.key: sum(1 for _ in k.rows(user, today()).iterator())
+                     for k in todo.kinds_for(user) if k.per_district}} if scope_of(user).is_district_clerk else {}),
         "projects_page": groups,
         "overview": {"tiers": tiers, "registered": registered,
                      "land_ha": {"industrial": land[LandUse.INDUSTRIAL], "commercial": land[LandUse.COMMERCIAL],

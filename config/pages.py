@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -274,12 +275,11 @@ def paginate(request, rows, *, count: int | None = None, param: str = "page"):
 
 def query_with(request, **changes) -> str:
     """The current query string with some parameters replaced (None removes one)."""
-    query = request.GET.copy()
-    for key, value in changes.items():
-        query.pop(key, None)
-        if value is not None:
-            query[key] = value
-    return query.urlencode()
+    # Not `request.GET.copy()`, a deepcopy: a status page builds some 120 links, and the copies cost 17 ms of its
+    # 27 ms (the clerk's /projects/, 1,000 projects, cProfile).
+    query = {key: values for key, values in request.GET.lists() if key not in changes}
+    query.update({key: [value] for key, value in changes.items() if value is not None})
+    return urlencode(query, doseq=True)
 
 
 def render_page(request, template: str, context: dict, tables: list[Table], *, filename: str) -> HttpResponse:

@@ -284,15 +284,20 @@ def test_the_header_counts_are_one_query_and_live_though_their_statement_is_kept
     clerk, nanguan, building, report
 ):
     """`counts` keeps its compiled statement per user, scope and day: the data behind it is read every time, and
-    a clerk moved to another district gets that district's counts at once."""
+    a clerk moved to another district gets that district's counts at once. A district clerk's per-district
+    counts come from the district's cell: one query while it is current, computed again (and stored) after any
+    write in the district."""
     todo.role_of(clerk)  # the user's groups, read once per user object (as every request does)
     with CaptureQueriesContext(connection) as first:
         assert count_of(clerk, "report_owed") == 0
-    assert len(first) == 1  # building the statement reads nothing: it depends on the user and the day only
+    assert len(first) == 3  # the statement, then the missing cell computed and stored; building them reads nothing
+    with CaptureQueriesContext(connection) as current:
+        assert count_of(clerk, "report_owed") == 0
+    assert len(current) == 1 and current[0]["sql"] == first[0]["sql"]
     project = building()
     with CaptureQueriesContext(connection) as again:
-        assert count_of(clerk, "report_owed") == 1
-    assert len(again) == 1 and again[0]["sql"] == first[0]["sql"]
+        assert count_of(clerk, "report_owed") == 1  # the new project raised the district's version
+    assert len(again) == 3 and again[0]["sql"] == first[0]["sql"]
     project_services.monthly_report_submit(report=report(project), by=clerk, late_reason=LATE)
     assert count_of(clerk, "report_owed") == 0
     building(nanguan)
@@ -307,3 +312,40 @@ def test_a_changed_setting_is_read_by_the_next_counts(settings, clerk, building)
     assert count_of(clerk, "entry_stale") == 1
     settings.TODO_STALE_DAYS = 60
     assert count_of(clerk, "entry_stale") == 0
+
+
+def test_a_district_clerks_cell_follows_every_write_its_counts_read(clerk, other_clerk, building, nanguan):
+    """The per-district counts come from the district's cell; each table they read raises the district's version
+    in the writing transaction (triggers, so `update()` and bulk writes too): the next counts are live."""
+    from bonds.models import BondIssue, Expenditure
+    from tests.bonds.conftest import make_issue
+
+    def both(kind):
+        """The cell's count, which must be the rows' count."""
+        n = count_of(clerk, kind)
+        assert n == len(list(todo.BY_KEY[kind].rows(clerk, today())))
+        return n
+
+    entry = _entry(building(), opened_days_ago=40)
+    kind = StartConditionType.objects.order_by("order").first()
+    condition = StartCondition.objects.create(project=entry.project, type=kind,
+                                              due_date=today() + datetime.timedelta(days=3))
+    issue = make_issue(on=add_months(today(), -12))
+    bond = _bond_red(entry.project, issue)
+    _bond_red(building(nanguan), issue)  # another district's, on the same issue
+    assert [both(k) for k in ("entry_stale", "entry_without_cause", "condition_due", "bond_red")] == [1, 1, 1, 1]
+
+    ledger_services.ledger_note_add(entry=entry, text="已与企业对接入库材料", by=clerk)  # a note
+    assert both("entry_stale") == 0
+    LedgerEntry.objects.filter(pk=entry.pk).update(cause_category=CauseCategory.FUNDING, cause="资金未到位")
+    assert both("entry_without_cause") == 0
+    StartCondition.objects.filter(pk=condition.pk).update(due_date=today() + datetime.timedelta(days=60))
+    assert both("condition_due") == 0
+    BondIssue.objects.filter(pk=issue.pk).update(issue_date=today())  # the issue's date: its allocations' districts
+    assert both("bond_red") == 0
+    assert count_of(other_clerk, "bond_red") == 0
+    BondIssue.objects.filter(pk=issue.pk).update(issue_date=add_months(today(), -12))
+    assert both("bond_red") == 1
+    Expenditure.objects.create(bond_project=bond, amount=Decimal("450"), spent_on=today())
+    assert both("bond_red") == 0
+    assert count_of(other_clerk, "bond_red") == 1  # not the other district's

@@ -254,6 +254,7 @@ def test_the_order_list_and_its_api_cost_the_same_queries_for_2_and_6_orders_wit
             services.supervision_order_reply(order=order, text="已办", by=clerk)
 
     def queries(client, url: str) -> int:
+        client.get(url)  # once first: a write in the district leaves the header's 待办 cell to compute (2 queries)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
         return len(ctx.captured_queries)

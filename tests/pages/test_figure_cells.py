@@ -93,6 +93,22 @@ def test_check_figures_passes_on_true_figures_and_fails_on_a_planted_difference(
     call_command("check_figures", year=2021)
 
 
+def test_check_figures_compares_a_district_clerks_todo_counts_with_the_rows(city, chaoyang, clerk, capsys):
+    from config import todo
+
+    call_command("check_figures", year=2021)  # computes and stores the districts' 待办 cells
+    capsys.readouterr()
+    cell = FigureCell.objects.get(kind=todo._cell_kind(), district_id=chaoyang.pk)
+    assert cell.data["report_owed"] == len(list(todo.BY_KEY["report_owed"].rows(clerk, cell.as_of)))
+    cell.data = {**cell.data, "report_owed": cell.data["report_owed"] + 1}
+    cell.save()  # the version is untouched: the header would show the planted count
+    assert dict((k.key, n) for k, n in todo.counts(clerk).kinds)["report_owed"] == cell.data["report_owed"]
+    with pytest.raises(CommandError, match="不一致"):
+        call_command("check_figures", year=2021)
+    err = capsys.readouterr().err
+    assert "report_owed" in err and "朝阳区" in err
+
+
 def test_the_whole_city_map_reads_its_districts_cells_and_shows_a_move_at_once(api, city, chaoyang, supervisor,
                                                                                monkeypatch):
     from projects import map as project_map
