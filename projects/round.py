@@ -44,9 +44,9 @@ from config.lights import COLOURS as LIGHT_COLOURS
 from config.lights import Light
 from config.scoping import history_user, is_supervisor, scope_of
 
-from . import periods, photos, quality, selectors, services
+from . import figure_cells, periods, photos, quality, selectors, services
 from .choices import REPORT_STATUS_COLOURS, ReportStatus, Stage
-from .models import District, MonthlyReport, SitePhoto
+from .models import District, MonthlyReport, Project, SitePhoto
 
 ROWS_PER_PAGE = 100
 MONEY = selectors.MONEY
@@ -139,7 +139,56 @@ def _rows(user, period: periods.Period, *, district_id: int | None = None):
             .annotate(last_amount=Subquery(last_month.values("amount")[:1]),
                       last_progress=Subquery(last_month.values("progress")[:1]),
                       ytd_before=total(before & Q(year=period.year)), since_before=total(before))
-            .order_by(*(("code",) if one_district else ("district__sort_order", "code"))))
+            .order_by(*(("code",) if one_district else ("district__sort_order", "district__name", "code"))))
+
+
+ROUND_CELL = "round"  # each district's number of projects owing the period (projects.figure_cells)
+
+
+class CityRows:
+    """A supervisor's whole-city round, in the districts' order and then by code, cut a page at a time without
+    sorting the city's due projects (100,000 projects: 40,344 due rows sorted for each page, 49 ms, and 18 ms
+    more to count them).
+
+    Each district's count of due projects is its "round" cell (≤ 20 rows; projects' writes raise the version).
+    A page then reads the districts it spans: whole ones, and the ends of the first and last, bounded by the
+    codes at the page's edges (found on the `project_district_code` index): `_rows` over ≤ ROWS_PER_PAGE rows.
+    Queries: the cells, ≤ 2 edge codes, the rows."""
+
+    def __init__(self, user, period: periods.Period):
+        self.user, self.period = user, period
+
+        def compute(ids):
+            due = Project.objects.filter(periods.due_q(period), district_id__in=ids).order_by()
+            return dict(due.values("district_id").annotate(n=Count("pk")).values_list("district_id", "n"))
+
+        cells = figure_cells.cells(ROUND_CELL, year=period.year, as_of=period.last_day, district_ids=None,
+                                   compute=compute)
+        self.counts = [(pk, cell["data"] or 0) for pk, cell in cells.items()]
+        self.count = sum(n for _, n in self.counts)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _code_at(self, district_id: int, index: int) -> str:
+        due = Project.objects.filter(periods.due_q(self.period), district_id=district_id).order_by("code")
+        return due.values_list("code", flat=True)[index]
+
+    def __getitem__(self, index: slice) -> list:
+        start, stop = index.start or 0, min(index.stop, self.count)
+        spans, offset = Q(), 0
+        for district_id, n in self.counts:
+            low, high = max(start - offset, 0), min(stop - offset, n)
+            offset += n
+            if low >= high:
+                continue
+            span = Q(district_id=district_id)
+            if low > 0:
+                span &= Q(code__gte=self._code_at(district_id, low))
+            if high < n:
+                span &= Q(code__lte=self._code_at(district_id, high - 1))
+            spans |= span
+        return list(_rows(self.user, self.period).filter(spans)) if spans else []
 
 
 def _photo_facts(files) -> list[quality.PhotoFact]:
@@ -158,8 +207,11 @@ class RoundPage:
         self.districts = list(District.objects.order_by("sort_order", "name")) if is_supervisor(self.user) else []
         chosen = request.GET.get("district", "")
         self.district = next((d for d in self.districts if str(d.pk) == chosen), None)
-        paginator = Paginator(_rows(self.user, self.period, district_id=self.district.pk if self.district else None),
-                              ROWS_PER_PAGE)
+        if self.district is None and is_supervisor(self.user):
+            rows = CityRows(self.user, self.period)
+        else:
+            rows = _rows(self.user, self.period, district_id=self.district.pk if self.district else None)
+        paginator = Paginator(rows, ROWS_PER_PAGE)
         self.page = paginator.get_page(request.POST.get("page") or request.GET.get("page"))
         self.projects = list(self.page.object_list)
         ids = [p.pk for p in self.projects]

@@ -340,6 +340,28 @@ def test_a_supervisor_reads_one_district_of_the_round_and_its_pages_keep_it(logi
     assert "全部属地" not in own and theirs[0].name in own and mine[0].name not in own
 
 
+def test_the_whole_citys_round_pages_follow_the_districts_order_then_code_without_a_gap_or_a_repeat(
+        login, clerk, other_clerk, supervisor, chaoyang, nanguan, project_factory, monkeypatch):
+    """A supervisor's whole-city round is read district by district (projects.round.CityRows): its pages, cut
+    inside a district and across two, list every due row once, in the districts' order and then by code."""
+    from projects import round as round_module
+    from projects.models import District
+
+    monkeypatch.setattr(round_module, "ROWS_PER_PAGE", 3)
+    made = _building(project_factory, chaoyang, clerk, 4) + _building(project_factory, nanguan, other_clerk, 4)
+    order = {d.pk: i for i, d in enumerate(District.objects.order_by("sort_order", "name"))}
+    expected = [p.pk for p in sorted(made, key=lambda p: (order[p.district_id], p.code))]
+    c = login(supervisor)
+    seen = []
+    for number in (1, 2, 3):
+        body = c.get(f"{ROUND}?page={number}").content.decode()
+        assert "应报 <b>8</b> 个项目" in body
+        seen += [int(pk) for pk in re.findall(r'<tr id="p(\d+)"', body)]
+    assert seen == expected
+    services.project_start(project=project_factory(nanguan), on=periods.current().first_day, by=other_clerk)
+    assert "应报 <b>9</b> 个项目" in c.get(ROUND).content.decode()  # a new due project counts at once
+
+
 def test_photos_stored_by_a_save_whose_submit_is_refused_leave_no_file_behind(login, clerk, chaoyang, project_factory,
                                                                              settings, tmp_path, monkeypatch):
     from django.core.exceptions import ValidationError
