@@ -153,8 +153,9 @@ PAGE = {
     # the open entries' page by id and its rows (their count is the cells'), the open problems' count and page,
     # the latest year, the district filter's choices
     "/ledgers/": 10,
-    # funnel, stage days, issued, province, spending, the list's count and page, the latest year
-    "/bonds/": 8,
+    # funnel, stage days, issued, province, spending with the list's first page (one statement), the page's bond
+    # projects, the latest year
+    "/bonds/": 7,
     # the project, its history, monthly reports, plan entries, bonds, conditions, entries, problems, the latest
     # year
     "project": 9,
