@@ -22,6 +22,7 @@ month's), a 说明 when a 审核规则 warns, and photos. Submitted and approved
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django import forms
@@ -35,10 +36,12 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from config import uploads
-from config.admin import STALE_MESSAGE, VersionedForm
+from config.admin import STALE_MESSAGE, PlainTextarea, PlainTextInput, VersionedForm
 from config.dates import today
 from config.lights import COLOURS as LIGHT_COLOURS
 from config.lights import Light
@@ -56,9 +59,19 @@ UPDATED_FIELDS = ["amount", "progress", "explanation", "findings", "warning_coun
 
 def photo_input(name: str, label: str) -> str:
     """A row's photo chooser: the kit's Chinese file input (config.uploads), several photos at once."""
+    return mark_safe(_photo_input_html().replace(_NAME, escape(name)).replace(_LABEL, escape(label)))
+
+
+# Rendered once and given each row's name and label: through the template engine, a page's 100 choosers took 9 of
+# its 76 ms (本期填报, a district clerk, 100,000 projects).
+_NAME, _LABEL = "kp-row-photos-name", "kp-row-photos-label"
+
+
+@functools.cache
+def _photo_input_html() -> str:
     widget = uploads.ChooseFileInput(noun="照片", multiple=True,
-                                     attrs={"accept": uploads.GROUPS["photo"].accept, "aria-label": label})
-    return widget.render(name, None)
+                                     attrs={"accept": uploads.GROUPS["photo"].accept, "aria-label": _LABEL})
+    return widget.render(_NAME, None)
 
 
 class _Stale(Exception):
@@ -72,9 +85,9 @@ class RoundRowForm(VersionedForm):
         model = MonthlyReport
         fields = ["amount", "progress", "explanation", "version"]
         widgets = {
-            "amount": forms.TextInput(attrs={"inputmode": "decimal", "class": "kp-amount", "autocomplete": "off"}),
-            "progress": forms.Textarea(attrs={"rows": 2, "class": "kp-progress"}),
-            "explanation": forms.Textarea(attrs={"rows": 2, "class": "kp-explanation",
+            "amount": PlainTextInput(attrs={"inputmode": "decimal", "class": "kp-amount", "autocomplete": "off"}),
+            "progress": PlainTextarea(attrs={"rows": 2, "class": "kp-progress"}),
+            "explanation": PlainTextarea(attrs={"rows": 2, "class": "kp-explanation",
                                                  "placeholder": "触发“警告”时写明原因（至少10个字）"}),
         }
 
