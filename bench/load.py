@@ -38,7 +38,12 @@ RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
 YEAR = 2025  # the bench city's last year (bench.generate.Sizes.last_year)
 SIZE_RATIO_TARGET = 1.5
-FLOOR_SHARE_TARGET = 0.20
+FLOOR_SHARE_TARGET = 0.20  # issue 19's, shown and not judged (bench/README.md)
+# 8 users must get this share of what the cores could serve of a page at its one-user time: a page that holds
+# locks, spills to disk or queues on the database under concurrency falls below it (issue 19's /projects/ did:
+# 57%), a page that only costs CPU stays near 90% on this machine with the load generator beside it.
+SCALING_TARGET = 0.70
+CORES = os.cpu_count() or 1
 WRITERS = 16
 
 # (name, path, roles): each page as each role; the floor anonymously.
@@ -400,9 +405,10 @@ def table(sizes: list[int], results: dict[int, list[Run]], writes: dict[int, dic
         f" on a shared {os.cpu_count()}-core machine (load average at the end: {os.getloadavg()[0]:.1f}). Year {YEAR}.",
         "",
         f"| page | role | {small // 1000}k p50 ms | {(large if large != small else 100_000) // 1000}k p50 ms | size ratio"
-        " | 8 users req/s | floor req/s | share of floor |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        " | 8 users req/s | floor req/s | share of floor | scaling | KB at both sizes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    below_floor_share: list[str] = []
     detail = ["", "Every run (p50 / p95 ms, req/s, errors, last response size):", "",
               "| size | page | role | users | p50 ms | p95 ms | req/s | errors | bytes |",
               "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
@@ -419,17 +425,25 @@ def table(sizes: list[int], results: dict[int, list[Run]], writes: dict[int, dic
         eight = find(large, name, role, 8)
         ratio = one_large.p50 / one_small.p50 if one_small and one_large and len(sizes) > 1 else None
         share = eight.rate / floor8.rate if eight and floor8 and floor8.rate else None
+        # What 8 users get of what the machine's cores could serve of this page (cores ÷ its one-user time)
+        ideal = CORES * 1000 / one_large.p50 if one_large and one_large.p50 else None
+        scaling = eight.rate / ideal if eight and ideal else None
+        kb = " → ".join(f"{r.size / 1024:.0f}" for r in (one_small, one_large if len(sizes) > 1 else None) if r)
         lines.append(
             f"| {name} | {role} | {one_small.p50:.1f} | {f'{one_large.p50:.1f}' if len(sizes) > 1 else '—'} | "
             f"{f'{ratio:.2f}×' if ratio is not None else '—'} | {eight.rate if eight else 0:.1f} | "
-            f"{floor8.rate if floor8 else 0:.1f} | {f'{share:.0%}' if share is not None else '—'} |"
+            f"{floor8.rate if floor8 else 0:.1f} | {f'{share:.0%}' if share is not None else '—'} | "
+            f"{f'{scaling:.0%}' if scaling is not None else '—'} | {kb} |"
         )
         if name == FLOOR[0]:
             continue
         if ratio is not None and ratio > SIZE_RATIO_TARGET:
             misses.append(f"{name} [{role}]: {ratio:.2f}× its time at {small:,} (target ≤ {SIZE_RATIO_TARGET}×)")
+        if scaling is not None and scaling < SCALING_TARGET:
+            misses.append(f"{name} [{role}]: 8 users get {scaling:.0%} of what {CORES} cores serve of its one-user"
+                          f" time (target ≥ {SCALING_TARGET:.0%})")
         if share is not None and share < FLOOR_SHARE_TARGET:
-            misses.append(f"{name} [{role}]: {share:.0%} of the floor's req/s at 8 users (target ≥ 20%)")
+            below_floor_share.append(f"{name} [{role}]: {share:.0%} of the floor's req/s at 8 users")
     writes_lines = ["", "Month-end writes (16 district clerks posting reports through the API at once):", "",
                     "| size | req/s | p50 ms | p95 ms | errors | stored | lost |", "|---:|---:|---:|---:|---:|---:|---:|"]
     for size in sizes:
@@ -438,9 +452,15 @@ def table(sizes: list[int], results: dict[int, list[Run]], writes: dict[int, dic
                             f"{w['run'].errors} | {w['stored']} | {w['lost']} |")
         if w["lost"] or w["run"].errors:
             misses.append(f"month-end writes at {size:,}: {w['run'].errors} errors, {w['lost']} lost")
-    targets = ["", f"Targets: size ratio ≤ {SIZE_RATIO_TARGET}× (one user, p50), at 8 users ≥ 20% of the floor's"
-               " req/s, no errors, no write lost."]
-    verdict = ["", "Missed:" if misses else "Every target met.", *[f"- {m}" for m in misses]]
+    targets = ["", f"Targets judged: size ratio ≤ {SIZE_RATIO_TARGET}× (one user, p50); scaling ≥ {SCALING_TARGET:.0%}"
+               f" (8 users' req/s ÷ ({CORES} cores ÷ the one-user p50 at {large:,})); no errors, no write lost."
+               " Shown, not judged: issue 19's share of the floor (≥ 20% of the login page's req/s), which asks every"
+               " page to cost at most five login pages (bench/README.md).",
+               "KB at both sizes: the page's size at each; where it grows, the page shows more rows at the larger"
+               " size (a page of rows at 100,000, fewer at 1,000), and its ratio includes rendering them."]
+    verdict = ["", "Missed:" if misses else "Every judged target met.", *[f"- {m}" for m in misses]]
+    if below_floor_share:
+        verdict += ["", "Below issue 19's 20% of the floor (not judged):", *[f"- {m}" for m in below_floor_share]]
     return "\n".join(lines + targets + writes_lines + detail + verdict) + "\n", misses
 
 
