@@ -7,6 +7,8 @@ Every function takes the acting user and counts only the rows that user may see 
 from __future__ import annotations
 
 import datetime
+import heapq
+import itertools
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
@@ -35,7 +37,9 @@ from django.db.models.functions import Coalesce
 
 from config.dates import add_months, today
 from config.pages import PAGE_SIZE
+from config.scoping import scope_of
 from config.lights import RANK, Light, rank_expression
+from projects import figure_cells
 from projects.selectors import as_of
 
 from .choices import BondStage
@@ -324,9 +328,16 @@ def bond_rows(*, year: int, user, stage: str | None = None, reached: str | None 
         if reached in dates:
             projects = projects.filter(**{f"{dates[reached]}__isnull": False})
     else:
-        ids = Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last)
-        projects = projects.filter(pk__in=ids.values("bond_project"))
+        if light not in Light.values:  # the year's whole list, as a supervisor or a district clerk sees it
+            scope = scope_of(user)
+            if scope.sees_all or scope.is_district_clerk:
+                return CellBondRows(year=year, district_ids=None if scope.sees_all else [scope.district_id])
+        projects = projects.filter(pk__in=_issued_in_year(first, last))
     return BondRows(projects, first=first, on=last, light=light if light in Light.values else None)
+
+
+def _issued_in_year(first: datetime.date, last: datetime.date):
+    return Allocation.objects.filter(issue__issue_date__gte=first, issue__issue_date__lte=last).values("bond_project")
 
 
 def _money_sql(projects: QuerySet, *, first: datetime.date, on: datetime.date,
@@ -351,6 +362,7 @@ def _money_sql(projects: QuerySet, *, first: datetime.date, on: datetime.date,
     money = (
         # the project's code by its key, row by row: joined, PostgreSQL scanned every project first (135 ms)
         "SELECT b.id, (SELECT p.code FROM projects_project p WHERE p.id = b.project_id) AS code,"
+        " (SELECT p.district_id FROM projects_project p WHERE p.id = b.project_id) AS district_id,"
         " b.requested_amount, b.approved_amount,"
         " COALESCE(a.allocated, 0) AS allocated, COALESCE(d.disbursed, 0) AS disbursed,"
         " COALESCE(e.spent, 0) AS spent, COALESCE(a.expected_months, 0) AS expected_months,"
@@ -466,6 +478,99 @@ class BondRows:
 
     def __iter__(self):
         yield from self._rows()  # when iterated: the xlsx export's rows are read only when it is asked for
+
+    def iterator(self):
+        return iter(self)
+
+
+BONDS_CELL = "bonds"  # each district's year list: its rows in order with their money, and their totals
+CELL_ROW = ("id", "light_rank", "code", *MONEY_COLUMNS, "light")  # a cell's row, decimals as strings
+CENT = Decimal("0.01")
+
+
+def _sort_key(row: list) -> tuple:
+    """The list's order (`BondRows._order`): red first, then by allocation, largest first, then by code."""
+    return row[1], -Decimal(row[3 + MONEY_COLUMNS.index("allocated")]), row[2]
+
+
+def _district_cells(district_ids: list[int], *, first: datetime.date, on: datetime.date) -> dict[int, dict]:
+    """The "bonds" cells of these districts: the money statement over their year's bond projects (one for the
+    rows, one for the totals by district)."""
+    projects = BondProject.objects.filter(project__district_id__in=district_ids, pk__in=_issued_in_year(first, on))
+    sql, params = _money_sql(projects, first=first, on=on, light=None)
+    with connections[projects.db].cursor() as cursor:
+        cursor.execute(f"SELECT r.district_id, {', '.join(f'r.{n}' for n in CELL_ROW)} FROM ({sql}) r", params)
+        found = cursor.fetchall()
+        sums = ", ".join(f"COALESCE(SUM(r.{key}), 0)" for key in BOND_ROW_SUMS)
+        lights = ", ".join(f"SUM(CASE WHEN r.light = '{v}' THEN 1 ELSE 0 END)" for v in ("red", "yellow", "green"))
+        cursor.execute(f"SELECT r.district_id, COUNT(*), {sums}, COALESCE(SUM(r.expected_months), 0),"
+                       f" SUM(CASE WHEN r.unspent >= 0.01 THEN 1 ELSE 0 END), {lights}"
+                       f" FROM ({sql}) r GROUP BY r.district_id", params)
+        totals = cursor.fetchall()
+
+    def text(value) -> str:  # SQLite sums decimals as floats: to the cent (the money is in cents)
+        return str(Decimal(str(value)).quantize(CENT))
+
+    cells: dict[int, dict] = {}
+    for district_id, count, *values in totals:
+        money, (expected, unspent_projects, red, yellow, green) = values[:len(BOND_ROW_SUMS)], values[len(BOND_ROW_SUMS):]
+        cells[district_id] = {"rows": [], "totals": {
+            "count": count, **{key: text(v) for key, v in zip(BOND_ROW_SUMS, money)},
+            "expected_months": str(Decimal(str(expected))), "unspent_projects": unspent_projects or 0,
+            "lights": {"red": red or 0, "yellow": yellow or 0, "green": green or 0}}}
+    for district_id, pk, rank, code, *rest in found:
+        *money, light = rest
+        cells[district_id]["rows"].append([pk, rank, code, *(text(v) for v in money), light])
+    for cell in cells.values():
+        cell["rows"].sort(key=_sort_key)
+    return cells
+
+
+class CellBondRows:
+    """`bond_rows` of a year's whole list for a supervisor or a district clerk, from the districts' "bonds" cells
+    (projects.figure_cells): ≤ 20 rows read whatever the data size. The money statement summed every bond project
+    of the year for each page: a supervisor's 518 at 100,000 projects, 10 ms (after the totals and the first page
+    had been made one statement). Each cell holds its district's rows in the list's order (id, sort key, money,
+    light) and their totals; a page merges the districts' orders and cuts it. A cell is computed again after any
+    write of what the money reads (bond projects, allocations, their issues, payments and spending: triggers,
+    bonds.apps), or when the year's as-of date moves."""
+
+    def __init__(self, *, year: int, district_ids: list[int] | None):
+        first, on = _year_range(year)
+        cells = figure_cells.cells(BONDS_CELL, year=year, as_of=on, district_ids=district_ids,
+                                   compute=lambda ids: _district_cells(ids, first=first, on=on))
+        self._cells = [cell["data"] for cell in cells.values() if cell["data"]]
+
+    @cached_property
+    def totals(self) -> dict[str, object]:
+        parts = [cell["totals"] for cell in self._cells]
+        expected = sum((Decimal(t["expected_months"]) for t in parts), ZERO)
+        return {"count": sum(t["count"] for t in parts),
+                **{key: sum((Decimal(t[key]) for t in parts), ZERO).quantize(CENT) for key in BOND_ROW_SUMS},
+                "expected": (expected / settings.BOND_SPENDING_MONTHS).quantize(CENT),
+                "unspent_projects": sum(t["unspent_projects"] for t in parts),
+                "lights": {v: sum(t["lights"][v] for t in parts) for v in ("red", "yellow", "green")}}
+
+    def _ordered(self):
+        return heapq.merge(*(cell["rows"] for cell in self._cells), key=_sort_key)
+
+    def _objects(self, found: list[list]) -> list[BondProject]:
+        objects = BondProject.objects.filter(pk__in=[row[0] for row in found]).select_related(
+            "project", "project__district").in_bulk()
+        rows = []
+        for pk, _rank, _code, *rest in found:
+            row = objects[pk]
+            *money, row.light = rest
+            for name, value in zip(MONEY_COLUMNS, money):
+                setattr(row, name, Decimal(value))
+            rows.append(row)
+        return rows
+
+    def __getitem__(self, key: slice) -> list[BondProject]:
+        return self._objects(list(itertools.islice(self._ordered(), key.start or 0, key.stop)))
+
+    def __iter__(self):
+        yield from self._objects(list(self._ordered()))
 
     def iterator(self):
         return iter(self)

@@ -77,3 +77,43 @@ def test_the_bonds_page_needs_as_many_queries_for_30_bond_projects_as_for_3(
     bonds_with_money(27, districts=[chaoyang, nanguan], project_factory=project_factory, supervisor=supervisor,
                      clerk=clerk)
     assert {"supervisor": queries(supervisor), "clerk": queries(clerk)} == few
+
+
+def test_the_years_list_comes_from_the_districts_cells_and_follows_every_write_of_its_money(
+        chaoyang, nanguan, project_factory, supervisor, clerk):
+    """The year's whole list (a supervisor's, a district clerk's) is read from the districts' "bonds" cells; any
+    write of what the money reads, however it is written, shows on the next read, row by row as `with_money`."""
+    from bonds.models import Allocation, Disbursement, Expenditure
+    from projects.models import FigureCell
+
+    made = bonds_with_money(6, districts=[chaoyang, nanguan], project_factory=project_factory,
+                            supervisor=supervisor, clerk=clerk)
+
+    def same_as_with_money():
+        for user in (SYSTEM, clerk):
+            rows = selectors.bond_rows(year=2021, user=user)
+            assert isinstance(rows, selectors.CellBondRows)
+            want = sorted(selectors.with_money(BondProject.objects.for_user(user), on=D(2021, 12, 31)),
+                          key=lambda r: (("red", "yellow", "green", "none").index(r.light), -r.allocated,
+                                         r.project.code))
+            listed = list(rows)
+            assert [(r.pk, r.allocated, r.disbursed, r.spent, r.light) for r in listed] == [
+                (r.pk, r.allocated, r.disbursed, r.spent, r.light) for r in want]
+            assert [r.pk for r in rows[2:5]] == [r.pk for r in want[2:5]]  # a page cut across the districts
+            totals = rows.totals
+            assert totals["count"] == len(want) and totals["disbursed"] == sum(r.disbursed for r in want)
+            assert totals["lights"]["red"] == sum(r.light == "red" for r in want)
+
+    same_as_with_money()
+    assert FigureCell.objects.filter(kind=selectors.BONDS_CELL, year=2021).count() == 2
+    bond = made[0]
+    Disbursement.objects.filter(bond_project=bond).update(amount=Decimal("250"))  # no signal, no service
+    same_as_with_money()
+    Expenditure.objects.filter(bond_project=bond).update(amount=Decimal("290"))
+    same_as_with_money()
+    Allocation.objects.filter(bond_project=made[1]).update(amount=Decimal("999"))
+    same_as_with_money()
+    issue = Allocation.objects.filter(bond_project=made[2]).first().issue
+    BondIssue.objects.filter(pk=issue.pk).update(issue_date=D(2020, 12, 1))  # out of the year: off the list
+    for user in (SYSTEM, clerk):
+        assert made[2].pk not in [r.pk for r in selectors.bond_rows(year=2021, user=user)]
