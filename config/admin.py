@@ -121,9 +121,19 @@ class VersionedForm(forms.ModelForm):
 
 
 class VersionedAdminMixin:
-    """Optimistic locking for models with a `version` field: put "version" in the admin's fields."""
+    """Optimistic locking for models with a `version` field: put "version" in the admin's fields.
+
+    The field travels hidden in a form that saves. A page that cannot save (a locked row, a read-only user) would
+    show it as a read-only "Version" with django-concurrency's English help: it is left out there."""
 
     form = VersionedForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or (not locks_of(obj).row and self.has_change_permission(request, obj)):
+            return fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "version"]})
+                for name, options in fieldsets]
 
 
 def badge(label: str, colour: str) -> str:

@@ -236,13 +236,15 @@ class RoundPage:
         self.closed = today() > self.closes_on
         self.rows = []
         data = request.POST if request.method == "POST" else None
+        chosen = set(request.POST.getlist("select"))
         for index, project in enumerate(self.projects):
             report = self.reports.get(project.pk)
             editable = self.can_submit and (report is None or report.is_editable)
             row = {"project": project, "report": report, "editable": editable, "photo_errors": [],
                    "schedule_pct": (Decimal(self.period.month) * 100 / 12).quantize(Decimal("0.1")),
                    "light": Light(project.light), "light_colour": LIGHT_COLOURS[Light(project.light)],
-                   "suspended": project.stage == Stage.SUSPENDED}
+                   "suspended": project.stage == Stage.SUSPENDED, "chosen": str(project.pk) in chosen,
+                   "checked": False}  # `checked`: validated by the save (only those rows show errors)
             # 本年累计 / 开工累计: before this month, plus this month's amount once the row is no longer edited
             # (exact decimals; the template's `add` filter rounded both to whole 万元, and failed on no amount).
             shown = report.amount if report is not None and not editable and report.amount is not None else 0
@@ -320,6 +322,8 @@ class RoundPage:
         quality.attach([r["form"].instance for r in active], new_photos)
         for row in wanted:
             row["form"].submitting = True
+        for row in active:
+            row["checked"] = True
         valid = all(r["form"].is_valid() and not r["photo_errors"] for r in active)
         self.error_rows = sum(1 for r in active if r["form"].errors or r["photo_errors"])
         late_reason = (self.request.POST.get("late_reason") or "").strip()

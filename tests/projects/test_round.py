@@ -31,6 +31,7 @@ from projects.photos import read_exif
 from .test_quality_rules import jpeg
 
 ROUND = "/admin/projects/monthlyreport/round/"
+LATE_REASON = "补报以前月份的月报（测试）"
 
 
 def _building(project_factory, district, clerk, n=1, **fields):
@@ -80,6 +81,20 @@ def test_the_page_costs_the_same_queries_for_3_and_30_projects(login, clerk, cha
         body = c.get(ROUND).content.decode()
     assert body.count('class="kp-round-row') == 30
     assert len(many) == len(few) <= 14, [q["sql"][:120] for q in many]
+
+
+def test_one_row_in_error_marks_that_row_only_and_keeps_the_ticks(login, clerk, chaoyang, project_factory):
+    """The rows nobody typed in are not checked by a save, so they show no error; the ticked rows stay ticked."""
+    bad, untouched, other = _building(project_factory, chaoyang, clerk, 3)
+    data = {**_row(bad, "-3"), "select": [str(bad.pk)], "action": "submit_selected", "late_reason": LATE_REASON}
+    body = login(clerk).post(ROUND, data).content.decode()
+    assert "有 1 行未通过审核" in body
+    rows = {p.pk: body.split(f'<tr id="p{p.pk}"')[1].split("</tr>")[0] for p in (bad, untouched, other)}
+    assert "kp-row-error" in rows[bad.pk].split(">")[0] and "不能为负数" in rows[bad.pk]
+    for pk in (untouched.pk, other.pk):
+        assert "kp-row-error" not in rows[pk].split(">")[0] and "请填写本月完成投资" not in rows[pk]
+    assert f'value="{bad.pk}" tabindex="-1" aria-label="选择 {bad.name}" checked>' in rows[bad.pk]
+    assert "checked>" not in rows[untouched.pk]
 
 
 def test_save_all_saves_nothing_while_one_row_is_in_error_then_everything(login, clerk, chaoyang, project_factory):
@@ -382,3 +397,19 @@ def test_photos_stored_by_a_save_whose_submit_is_refused_leave_no_file_behind(lo
     stored = [f for f in (tmp_path / "site-photos").rglob("*") if f.is_file()] if (tmp_path / "site-photos").exists() else []
     assert stored == []  # the rolled-back photo row's file was deleted with it
     assert len(list((tmp_path / uploads.STAGING_FOLDER).iterdir())) == 1  # and the photo is still staged for the retry
+
+
+def test_a_submitted_reports_page_shows_no_version_field_and_an_editable_one_keeps_it_hidden(
+        login, clerk, chaoyang, project_factory):
+    """The version is optimistic locking's, not the clerk's: hidden in a form that saves, absent from a read-only
+    page (where django-concurrency's English label and help would show)."""
+    project = _building(project_factory, chaoyang, clerk)[0]
+    period = periods.current()
+    report = MonthlyReport.objects.create(project=project, year=period.year, month=period.month,
+                                          amount=Decimal("12"), progress="主体施工")
+    url = reverse("admin:projects_monthlyreport_change", args=[report.pk])
+    editable = login(clerk).get(url).content.decode()
+    assert 'type="hidden" name="version"' in editable and "Version" not in editable
+    services.monthly_report_submit(report=report, by=clerk, late_reason=LATE_REASON)
+    locked = login(clerk).get(url).content.decode()
+    assert "Version" not in locked and "record revision number" not in locked and 'name="version"' not in locked
