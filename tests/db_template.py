@@ -37,12 +37,18 @@ TMP = Path(tempfile.gettempdir())
 
 
 def fingerprint() -> str:
-    """What the migrated schema depends on: Django's version and every installed app's migration files."""
+    """What the migrated schema depends on: Django's version, every installed app's migration files, and the
+    figure triggers `migrate` installs after them (the apps declare their tables in code, projects.figure_cells)."""
+    from projects.figure_cells import TOUCHED, touch_triggers
+
     digest = hashlib.sha256(django.get_version().encode())
     for app in apps.get_app_configs():
         for path in sorted((Path(app.path) / "migrations").glob("*.py")):
             digest.update(f"{app.label}/{path.name}".encode())
             digest.update(path.read_bytes())
+    for table, options in TOUCHED:
+        for vendor in ("sqlite", "postgresql"):
+            digest.update(repr(touch_triggers(vendor, table, **options)).encode())
     return digest.hexdigest()[:8]
 
 
