@@ -394,6 +394,49 @@ def _money_sql(projects: QuerySet, *, first: datetime.date, on: datetime.date,
 
 
 MONEY_COLUMNS = ("allocated", "disbursed", "spent", "expected_months", "issued", "unspent")
+BOND_ROW_SUMS = ["requested_amount", "approved_amount", "issued", "allocated", "disbursed", "spent", "unspent"]
+LIGHT_COUNTS = ("red", "yellow", "green")
+CENT = Decimal("0.01")
+
+
+def _cents(value) -> Decimal:
+    """A money value to the cent: SQLite sums decimals as floats, so "equal" sums may differ in the 10th place."""
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _total_columns(window: str = "") -> list[str]:
+    """The totals of money rows `r` as aggregates (`window`: " OVER ()", to read them beside the rows): the
+    count, the sums of BOND_ROW_SUMS, the expected months, the 以拨代支 projects and each light's count."""
+    return [f"COUNT(*){window}", *(f"COALESCE(SUM(r.{key}){window}, 0)" for key in BOND_ROW_SUMS),
+            f"COALESCE(SUM(r.expected_months){window}, 0)", f"SUM(CASE WHEN r.unspent >= 0.01 THEN 1 ELSE 0 END){window}",
+            *(f"SUM(CASE WHEN r.light = '{value}' THEN 1 ELSE 0 END){window}" for value in LIGHT_COUNTS)]
+
+
+def _totals(values) -> dict[str, object]:
+    """The totals from the values of `_total_columns` (as the database returns them, or added up)."""
+    count, *rest = values
+    money, (expected, unspent_projects, *lights) = rest[:len(BOND_ROW_SUMS)], rest[len(BOND_ROW_SUMS):]
+    return {"count": int(count or 0), **{key: _cents(v) for key, v in zip(BOND_ROW_SUMS, money)},
+            "expected": (Decimal(str(expected)) / settings.BOND_SPENDING_MONTHS).quantize(CENT),
+            "unspent_projects": int(unspent_projects or 0),
+            "lights": {value: int(n or 0) for value, n in zip(LIGHT_COUNTS, lights)}}
+
+
+NO_TOTALS = [0] * len(_total_columns())
+
+
+def _bond_projects(found) -> list[BondProject]:
+    """The bond projects of money rows (id, *MONEY_COLUMNS, light), in their order, with those attributes."""
+    found = {row[0]: row for row in found}
+    objects = BondProject.objects.filter(pk__in=found).select_related("project", "project__district").in_bulk()
+    rows = []
+    for pk, *values in found.values():
+        row = objects[pk]
+        *money, row.light = values
+        for name, value in zip(MONEY_COLUMNS, money):
+            setattr(row, name, _cents(value))
+        rows.append(row)
+    return rows
 
 
 class BondRows:
@@ -420,26 +463,14 @@ class BondRows:
     @cached_property
     def _first(self) -> tuple[dict[str, object], list[tuple]]:
         """The totals, and the first page's rows as fetched (made bond projects only when the page is read)."""
-        empty = {"count": 0, "unspent_projects": 0, "lights": dict.fromkeys(("red", "yellow", "green"), 0),
-                 **dict.fromkeys((*BOND_ROW_SUMS, "expected"), ZERO)}
         if self.sql is None:
-            return empty, []
-        sums = [f"COALESCE(SUM(r.{key}) OVER (), 0)" for key in BOND_ROW_SUMS]
-        lights = [f"SUM(CASE WHEN r.light = '{value}' THEN 1 ELSE 0 END) OVER ()" for value in ("red", "yellow", "green")]
-        # at least a cent: SQLite sums decimals as floats, so "equal" sums may differ in the 10th place
-        aggregates = ["COUNT(*) OVER ()", *sums, "COALESCE(SUM(r.expected_months) OVER (), 0)",
-                      "SUM(CASE WHEN r.unspent >= 0.01 THEN 1 ELSE 0 END) OVER ()", *lights]
+            return _totals(NO_TOTALS), []
+        aggregates = _total_columns(" OVER ()")
         found = self._fetch(f"SELECT {', '.join(aggregates)}, {self._columns} FROM ({self.sql}) r {self._order}"
                             " LIMIT %s", [*self.params, self.FIRST_PAGE])
         if not found:
-            return empty, []
-        count, *money, expected, unspent_projects, red, yellow, green = found[0][:len(aggregates)]
-        cent = Decimal("0.01")
-        totals = {"count": count, **{key: Decimal(str(v)).quantize(cent) for key, v in zip(BOND_ROW_SUMS, money)},
-                  "expected": (Decimal(str(expected)) / settings.BOND_SPENDING_MONTHS).quantize(cent),
-                  "unspent_projects": unspent_projects or 0,
-                  "lights": {"red": red or 0, "yellow": yellow or 0, "green": green or 0}}
-        return totals, [row[len(aggregates):] for row in found]
+            return _totals(NO_TOTALS), []
+        return _totals(found[0][:len(aggregates)]), [row[len(aggregates):] for row in found]
 
     @property
     def totals(self) -> dict[str, object]:
@@ -452,25 +483,13 @@ class BondRows:
         if self.sql is None:
             return []
         if offset == 0 and limit is not None and limit <= self.FIRST_PAGE:
-            return self._objects(self._first[1][:limit])
+            return _bond_projects(self._first[1][:limit])
         sql = f"SELECT {self._columns} FROM ({self.sql}) r {self._order}"
         params = list(self.params)
         if limit is not None:
             sql += " LIMIT %s OFFSET %s"
             params += [limit, offset]
-        return self._objects(self._fetch(sql, params))
-
-    def _objects(self, found_rows) -> list[BondProject]:
-        found = {row[0]: row for row in found_rows}
-        objects = BondProject.objects.filter(pk__in=found).select_related("project", "project__district").in_bulk()
-        rows = []
-        for pk, *values in found.values():
-            row = objects[pk]
-            *money, row.light = values
-            for name, value in zip(MONEY_COLUMNS, money):
-                setattr(row, name, Decimal(str(value)).quantize(Decimal("0.01")))
-            rows.append(row)
-        return rows
+        return _bond_projects(self._fetch(sql, params))
 
     def __getitem__(self, key: slice) -> list[BondProject]:
         start = key.start or 0
@@ -484,8 +503,7 @@ class BondRows:
 
 
 BONDS_CELL = "bonds"  # each district's year list: its rows in order with their money, and their totals
-CELL_ROW = ("id", "light_rank", "code", *MONEY_COLUMNS, "light")  # a cell's row, decimals as strings
-CENT = Decimal("0.01")
+CELL_ROW = ("id", "light_rank", "code", *MONEY_COLUMNS, "light")  # a cell's row, money as text
 
 
 def _sort_key(row: list) -> tuple:
@@ -501,26 +519,15 @@ def _district_cells(district_ids: list[int], *, first: datetime.date, on: dateti
     with connections[projects.db].cursor() as cursor:
         cursor.execute(f"SELECT r.district_id, {', '.join(f'r.{n}' for n in CELL_ROW)} FROM ({sql}) r", params)
         found = cursor.fetchall()
-        sums = ", ".join(f"COALESCE(SUM(r.{key}), 0)" for key in BOND_ROW_SUMS)
-        lights = ", ".join(f"SUM(CASE WHEN r.light = '{v}' THEN 1 ELSE 0 END)" for v in ("red", "yellow", "green"))
-        cursor.execute(f"SELECT r.district_id, COUNT(*), {sums}, COALESCE(SUM(r.expected_months), 0),"
-                       f" SUM(CASE WHEN r.unspent >= 0.01 THEN 1 ELSE 0 END), {lights}"
-                       f" FROM ({sql}) r GROUP BY r.district_id", params)
+        cursor.execute(f"SELECT r.district_id, {', '.join(_total_columns())} FROM ({sql}) r GROUP BY r.district_id",
+                       params)
         totals = cursor.fetchall()
-
-    def text(value) -> str:  # SQLite sums decimals as floats: to the cent (the money is in cents)
-        return str(Decimal(str(value)).quantize(CENT))
-
-    cells: dict[int, dict] = {}
-    for district_id, count, *values in totals:
-        money, (expected, unspent_projects, red, yellow, green) = values[:len(BOND_ROW_SUMS)], values[len(BOND_ROW_SUMS):]
-        cells[district_id] = {"rows": [], "totals": {
-            "count": count, **{key: text(v) for key, v in zip(BOND_ROW_SUMS, money)},
-            "expected_months": str(Decimal(str(expected))), "unspent_projects": unspent_projects or 0,
-            "lights": {"red": red or 0, "yellow": yellow or 0, "green": green or 0}}}
+    # JSON has no decimals: the money as text, to the cent, except the expected months (divided when read)
+    cells = {district_id: {"rows": [], "totals": [str(v) if isinstance(v, (Decimal, float)) else v for v in values]}
+             for district_id, *values in totals}
     for district_id, pk, rank, code, *rest in found:
         *money, light = rest
-        cells[district_id]["rows"].append([pk, rank, code, *(text(v) for v in money), light])
+        cells[district_id]["rows"].append([pk, rank, code, *(str(_cents(v)) for v in money), light])
     for cell in cells.values():
         cell["rows"].sort(key=_sort_key)
     return cells
@@ -543,28 +550,16 @@ class CellBondRows:
 
     @cached_property
     def totals(self) -> dict[str, object]:
-        parts = [cell["totals"] for cell in self._cells]
-        expected = sum((Decimal(t["expected_months"]) for t in parts), ZERO)
-        return {"count": sum(t["count"] for t in parts),
-                **{key: sum((Decimal(t[key]) for t in parts), ZERO).quantize(CENT) for key in BOND_ROW_SUMS},
-                "expected": (expected / settings.BOND_SPENDING_MONTHS).quantize(CENT),
-                "unspent_projects": sum(t["unspent_projects"] for t in parts),
-                "lights": {v: sum(t["lights"][v] for t in parts) for v in ("red", "yellow", "green")}}
+        """The districts' totals added up, column by column."""
+        columns = zip(NO_TOTALS, *(cell["totals"] for cell in self._cells))
+        return _totals([sum((Decimal(str(v)) for v in column), ZERO) for column in columns])
 
     def _ordered(self):
         return heapq.merge(*(cell["rows"] for cell in self._cells), key=_sort_key)
 
-    def _objects(self, found: list[list]) -> list[BondProject]:
-        objects = BondProject.objects.filter(pk__in=[row[0] for row in found]).select_related(
-            "project", "project__district").in_bulk()
-        rows = []
-        for pk, _rank, _code, *rest in found:
-            row = objects[pk]
-            *money, row.light = rest
-            for name, value in zip(MONEY_COLUMNS, money):
-                setattr(row, name, Decimal(value))
-            rows.append(row)
-        return rows
+    @staticmethod
+    def _objects(found: list[list]) -> list[BondProject]:
+        return _bond_projects([(pk, *rest) for pk, _rank, _code, *rest in found])
 
     def __getitem__(self, key: slice) -> list[BondProject]:
         return self._objects(list(itertools.islice(self._ordered(), key.start or 0, key.stop)))
@@ -580,9 +575,6 @@ def bond_rows_totals(rows: BondRows) -> dict[str, object]:
     """The count, money totals (and expected spending, 以拨代支 projects and lights) of `bond_rows`, one
     aggregate over the same rows."""
     return rows.totals
-
-
-BOND_ROW_SUMS = ["requested_amount", "approved_amount", "issued", "allocated", "disbursed", "spent", "unspent"]
 
 
 def funnel_chart(rows: list[dict[str, object]]) -> dict[str, object]:

@@ -106,17 +106,18 @@ def touch_triggers(vendor: str, table: str, *, district: str = "district_id", vi
     name = f"kp_touch_{table}"
     hops = (via,) if isinstance(via, str) else tuple(via or ())
     tables = (via_table,) if isinstance(via_table, str) else tuple(via_table)
+    own = hops[0] if hops else district  # the row's own column: the district, or the first foreign key
     distinct = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
 
     def districts(row: str) -> str:
         if fan_out:
             return fan_out.format(row=row)
-        expression = f"{row}.{hops[0] if hops else district}"
+        expression = f"{row}.{own}"
         for column, hop_table in zip((*hops[1:], district), tables if hops else ()):
             expression = f"(SELECT {column} FROM {hop_table} WHERE id = {expression})"
         return f"SELECT {expression} AS d"
 
-    moved = "FALSE" if fan_out else f"NEW.{hops[0] if hops else district} {distinct} OLD.{hops[0] if hops else district}"
+    moved = "FALSE" if fan_out else f"NEW.{own} {distinct} OLD.{own}"
     if vendor == "postgresql":
         bump = ("INSERT INTO {t} (district_id, n) SELECT DISTINCT d, 1 FROM ({d}) s (d) WHERE d IS NOT NULL"
                 " ON CONFLICT (district_id) DO UPDATE SET n = {t}.n + 1;")

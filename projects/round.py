@@ -236,14 +236,14 @@ class RoundPage:
         self.closed = today() > self.closes_on
         self.rows = []
         data = request.POST if request.method == "POST" else None
-        chosen = set(request.POST.getlist("select"))
+        ticked = set(request.POST.getlist("select"))
         for index, project in enumerate(self.projects):
             report = self.reports.get(project.pk)
             editable = self.can_submit and (report is None or report.is_editable)
             row = {"project": project, "report": report, "editable": editable, "photo_errors": [],
                    "schedule_pct": (Decimal(self.period.month) * 100 / 12).quantize(Decimal("0.1")),
                    "light": Light(project.light), "light_colour": LIGHT_COLOURS[Light(project.light)],
-                   "suspended": project.stage == Stage.SUSPENDED, "chosen": str(project.pk) in chosen,
+                   "suspended": project.stage == Stage.SUSPENDED, "ticked": str(project.pk) in ticked,
                    "checked": False}  # `checked`: validated by the save (only those rows show errors)
             # 本年累计 / 开工累计: before this month, plus this month's amount once the row is no longer edited
             # (exact decimals; the template's `add` filter rounded both to whole 万元, and failed on no amount).
